@@ -1,0 +1,59 @@
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import { BOOTSTRAP_ARG_OPTIONS, bootstrapOptionsFromArgs } from '../../webhook/bootstrap.js';
+
+const kubeConfig = new KubeConfig();
+
+function parse(args: string[]) {
+  return parseArgs({ args, options: { ...BOOTSTRAP_ARG_OPTIONS, port: { type: 'string' } } }).values;
+}
+
+describe('certificate bootstrap flags', () => {
+  it('takes the chart’s flags, sorting extra SANs into names and IP addresses', () => {
+    const o = bootstrapOptionsFromArgs(
+      parse([
+        '--tls-secret',
+        'inj-tls',
+        '--webhook-config',
+        'inj',
+        '--service',
+        'inj-svc',
+        '--tls-san',
+        '127.0.0.1',
+        '--tls-san',
+        'webhook.local',
+        '--tls-san',
+        '::1',
+        '--cert-resync-seconds',
+        '0.5',
+      ]),
+      { kubeConfig },
+      { POD_NAMESPACE: 'injector' },
+    );
+    expect(o).toMatchObject({
+      namespace: 'injector',
+      secretName: 'inj-tls',
+      webhookConfigName: 'inj',
+      serviceName: 'inj-svc',
+      extraDnsNames: ['webhook.local'],
+      ipAddresses: ['127.0.0.1', '::1'],
+      resyncIntervalMs: 500,
+    });
+  });
+
+  it('defaults to the chart’s names and refuses to guess the namespace', () => {
+    expect(bootstrapOptionsFromArgs(parse(['--namespace', 'ns']), { kubeConfig }, {})).toMatchObject({
+      secretName: 'bridge-injector-tls',
+      webhookConfigName: 'bridge-injector',
+      serviceName: 'bridge-injector',
+    });
+    expect(() => bootstrapOptionsFromArgs(parse([]), { kubeConfig }, {})).toThrow(/--namespace is required/);
+    expect(() =>
+      bootstrapOptionsFromArgs(
+        parse(['--namespace', 'n', '--cert-resync-seconds', 'soon']),
+        { kubeConfig },
+        {},
+      ),
+    ).toThrow('--cert-resync-seconds "soon": a positive number is required');
+  });
+});
