@@ -36,6 +36,12 @@ export interface KafkaClientsConfig {
   readonly admin: RdkafkaSettings;
   /** The bootstrap address as configured, for error messages (never contains secrets). */
   readonly bootstrapServers: string;
+  /**
+   * `max.poll.records` (Java consumer setting, default 500): librdkafka has no equivalent, so the bridge
+   * caps the records of each poll itself. Always set by loadConfig(); optional only so that hand-built
+   * configs in tests need not spell it out.
+   */
+  readonly maxPollRecords?: number;
 }
 
 /** One line logged at start-up for a setting that has no librdkafka equivalent. */
