@@ -13,25 +13,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { join } from 'node:path';
 import { startKafka } from './kafka.js';
+import { startKube, toolsState } from './kube.js';
 import { newRunDir } from './paths.js';
 import { stopAll } from './process.js';
-import type { KafkaState, KubeState, StackState, ToolsState } from './state.js';
+import type { KafkaState, KubeState, StackState } from './state.js';
 
 interface Started<S> {
   readonly state: S;
   stop(): Promise<void>;
-}
-
-/** tests/infra/kube.ts, loaded only when --kube is asked for. */
-interface KubeModule {
-  startKube(runDir: string): Promise<Started<KubeState>>;
-  toolsState(): ToolsState;
-}
-
-async function loadKube(): Promise<KubeModule> {
-  // A computed specifier: kube.ts is another module's job, and a stack without --kube must not need it.
-  const specifier = './kube.js';
-  return (await import(specifier)) as KubeModule;
 }
 
 type Component = 'kafka' | 'kube';
@@ -109,7 +98,6 @@ async function main(): Promise<number> {
 
   let code = 0;
   try {
-    const kube = args.components.has('kube') ? await loadKube() : undefined;
     const [kafka, kubeStarted] = await settleAll(
       [
         args.components.has('kafka')
@@ -119,10 +107,10 @@ async function main(): Promise<number> {
               (s) => `plaintext ${s.plaintext}, ssl ${s.ssl}`,
             )
           : undefined,
-        kube
+        args.components.has('kube')
           ? timed<KubeState>(
               'kube',
-              () => kube.startKube(runDir),
+              () => startKube(runDir),
               (s) => `${s.server}, ${s.version}`,
             )
           : undefined,
@@ -135,7 +123,8 @@ async function main(): Promise<number> {
       runDir,
       ...(kafka ? { kafka: kafka.state } : {}),
       ...(kubeStarted ? { kube: kubeStarted.state } : {}),
-      tools: kube ? kube.toolsState() : {},
+      // helm and kubectl work without an API server (`helm template`, `kubectl version --client`).
+      tools: toolsState(),
     };
     const stateFile = join(runDir, 'stack.json');
     writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
