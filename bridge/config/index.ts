@@ -40,7 +40,8 @@ export interface LoadConfigOptions {
 export const BUILT_IN_SOURCE = 'built-in defaults';
 
 const DEFAULTS = {
-  bridgeId: 'kafka-bridge',
+  // Unset, as in the Java bridge: consumers are then named kafka-bridge-consumer-<uuid>.
+  bridgeId: '',
   host: '127.0.0.1',
   port: 8080,
   managementPort: 8081,
@@ -64,9 +65,9 @@ export interface ConfigKeyDoc {
 export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
   {
     key: 'bridge.id',
-    default: `\`${DEFAULTS.bridgeId}\` (\`bridge-sidecar\` in the built-in defaults)`,
+    default: 'unset (`bridge-sidecar` in the built-in defaults)',
     meaning:
-      'Instance id: prefix of generated consumer names (`<bridge.id>-<uuid>`) and `client.id` of the producer and admin client.',
+      'Instance id: generated consumer names are `<bridge.id>-<uuid>` (`kafka-bridge-consumer-<uuid>` when unset); also the `client.id` of the producer and admin client.',
   },
   {
     key: 'bridge.shutdown.timeoutMs',
@@ -353,9 +354,9 @@ export function loadConfig(options: LoadConfigOptions = {}): BridgeConfig {
   for (const kind of CLIENTS) {
     const merged = new Map(common);
     for (const [name, setting] of specific[kind]) merged.set(name, setting);
-    // The docs of the Java bridge promise bridge.id as client.id of the producer and admin client.
-    const defaults: Record<string, string> = kind === 'consumer' ? {} : { 'client.id': bridgeId };
-    clients[kind] = translateClient(kind, merged, defaults);
+    // client.id defaults (bridge.id for producer and admin, the instance name for consumers) are set
+    // where the clients are created, below whatever the user configured.
+    clients[kind] = translateClient(kind, merged);
     notices.push(...clients[kind].notices);
   }
 

@@ -102,7 +102,6 @@ describe('loadConfig with the scenario’s bridge-configmap.yaml', () => {
     };
     expect(config.kafka.producer).toEqual({
       ...tls,
-      'client.id': 'bridge-sidecar',
       partitioner: 'murmur2_random',
       acks: '1',
     });
@@ -111,7 +110,7 @@ describe('loadConfig with the scenario’s bridge-configmap.yaml', () => {
       'isolation.level': 'read_uncommitted',
       'auto.offset.reset': 'earliest',
     });
-    expect(config.kafka.admin).toEqual({ ...tls, 'client.id': 'bridge-sidecar' });
+    expect(config.kafka.admin).toEqual(tls);
     expect(config.kafka.bootstrapServers).toBe('my-cluster-kafka-bootstrap:9093');
     expect(config.kafka.maxPollRecords).toBe(500);
     // The scenario's user was sent hunting by "config.providers ... isn't a known config" warnings.
@@ -199,7 +198,6 @@ describe('built-in defaults (no --config-file)', () => {
     const config = loadConfig({ argv: [], env: { BOOTSTRAP_SERVERS: 'kafka:9092' }, readFile: files({}) });
     expect(config.kafka.producer).toEqual({
       'bootstrap.servers': 'kafka:9092',
-      'client.id': 'bridge-sidecar',
       partitioner: 'murmur2_random',
       acks: '1',
     });
@@ -258,7 +256,7 @@ describe('--config-file', () => {
       const config = loadConfig({ argv: ['--config-file', path], env: {} });
       expect(config.http.port).toBe(18080);
       expect(config.kafka.bootstrapServers).toBe('localhost:9092');
-      expect(config.bridgeId).toBe('kafka-bridge');
+      expect(config.bridgeId).toBe(''); // unset, as in the Java bridge
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
