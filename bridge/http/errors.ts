@@ -142,7 +142,7 @@ export function toHttpError(err: unknown): HttpError {
 export interface ErrorSink {
   headersSent: boolean;
   status(code: number): ErrorSink;
-  set(field: string, value: string): unknown;
+  setHeader(field: string, value: string): unknown;
   end(body?: string): unknown;
 }
 
@@ -152,7 +152,7 @@ export function sendError(res: ErrorSink, err: unknown): void {
   if (res.headersSent) return;
   const body = JSON.stringify(e.toBody());
   res.status(e.status);
-  res.set('Content-Type', KAFKA_JSON);
-  res.set('Content-Length', String(Buffer.byteLength(body)));
+  res.setHeader('Content-Type', KAFKA_JSON);
+  res.setHeader('Content-Length', String(Buffer.byteLength(body)));
   res.end(body);
 }

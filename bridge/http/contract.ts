@@ -1,0 +1,281 @@
+/**
+ * Request validation from the OpenAPI contract, as the anchor does with its contract-built
+ * router: every request that matches an operation of the contract has its path and query
+ * parameters, content type and body checked before any handler runs. Bodies are checked by ajv
+ * against the contract's own schemas (OpenAPI 3.1 = JSON Schema 2020-12); nothing is hand-written.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { errors, HttpError } from './errors.js';
+
+/** Finds `rel` in the package: from bridge/http (sources, jest) or dist/bridge/http (built). */
+export function packageFile(rel: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, rel);
+    if (existsSync(candidate)) return candidate;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`${rel} not found above ${dirname(fileURLToPath(import.meta.url))}`);
+    dir = up;
+  }
+}
+
+export const CONTRACT_FILE = 'bridge/http/openapi.json';
+
+let cachedText: string | undefined;
+
+/** The contract exactly as shipped, served by GET /openapi and /openapi/v3. */
+export function contractText(): string {
+  cachedText ??= readFileSync(packageFile(CONTRACT_FILE), 'utf8');
+  return cachedText;
+}
+
+interface OaSchemaRef {
+  $ref?: string;
+  [k: string]: unknown;
+}
+
+interface OaParameter {
+  name: string;
+  in: 'path' | 'query' | 'header';
+  required?: boolean;
+  schema: OaSchemaRef;
+}
+
+interface OaOperation {
+  operationId: string;
+  parameters?: OaParameter[];
+  requestBody?: { required?: boolean; content: Record<string, { schema: OaSchemaRef }> };
+  responses: Record<string, { content?: Record<string, { schema?: OaSchemaRef }> }>;
+}
+
+export interface OpenApiDoc {
+  paths: Record<string, Record<string, OaOperation | OaParameter[]>>;
+  components: { schemas: Record<string, unknown> };
+}
+
+const METHODS = ['get', 'post', 'put', 'delete', 'patch'] as const;
+
+export interface Operation {
+  readonly operationId: string;
+  readonly method: string;
+  readonly path: string;
+  readonly segments: readonly string[];
+  readonly parameters: readonly OaParameter[];
+  readonly body?: {
+    readonly required: boolean;
+    /** content type (lower case) -> validator of the parsed body */
+    readonly validators: ReadonlyMap<string, ValidateFunction>;
+  };
+  readonly responses: OaOperation['responses'];
+}
+
+export interface MatchedOperation {
+  readonly op: Operation;
+  /** Path parameters, decoded and coerced to their schema type. */
+  readonly params: Record<string, string | number>;
+  /** A path parameter that does not fit its schema (answer 400 with it). */
+  readonly error?: HttpError;
+}
+
+/** One ajv instance over the whole contract; schemas are referenced as `contract#/components/...`. */
+export function createAjv(doc: OpenApiDoc): Ajv2020 {
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  // The contract's formats. int32/int64 bound the integers; byte is base64 (OpenAPI's definition).
+  ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -2147483648 && n <= 2147483647 });
+  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+  ajv.addFormat('byte', /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
+  ajv.addSchema({ $id: 'contract', components: doc.components }, 'contract');
+  return ajv;
+}
+
+function schemaRef(s: OaSchemaRef): OaSchemaRef {
+  // Inline schemas (rare in this contract) may themselves hold refs into the components.
+  return s.$ref?.startsWith('#/') ? { $ref: `contract${s.$ref}` } : s;
+}
+
+/** Compiles a schema of the contract (a `$ref` or inline schema) once. */
+export function compileSchema(ajv: Ajv2020, schema: OaSchemaRef): ValidateFunction {
+  const s = schemaRef(schema);
+  if (s.$ref && Object.keys(s).length === 1) {
+    const v = ajv.getSchema(s.$ref);
+    if (!v) throw new Error(`contract schema ${s.$ref} not found`);
+    return v;
+  }
+  return ajv.compile(rewriteRefs(s));
+}
+
+function rewriteRefs(v: unknown): never {
+  if (Array.isArray(v)) return v.map(rewriteRefs) as never;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) {
+      out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#/') ? `contract${x}` : rewriteRefs(x);
+    }
+    return out as never;
+  }
+  return v as never;
+}
+
+/**
+ * Ajv errors as the lines of `validation_errors`. A failed `oneOf` (e.g. a record value that is
+ * a number) becomes one line listing what is allowed, instead of one line per alternative.
+ */
+export function formatAjvErrors(errs: readonly ErrorObject[] | null | undefined): string[] {
+  if (!errs) return [];
+  const oneOfPaths = new Set(errs.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  const out: string[] = [];
+  for (const e of errs) {
+    const where = e.instancePath === '' ? 'body' : e.instancePath;
+    if (e.keyword === 'oneOf') {
+      const alts = errs
+        .filter(
+          (x) =>
+            x.instancePath === e.instancePath &&
+            x.keyword === 'type' &&
+            x.schemaPath.startsWith(e.schemaPath),
+        )
+        .map((x) => String(x.params.type));
+      out.push(`${where}: must be one of ${alts.length > 0 ? alts.join(', ') : 'the allowed schemas'}`);
+      continue;
+    }
+    if (e.keyword === 'type' && oneOfPaths.has(e.instancePath) && /\/oneOf\/\d+\//.test(e.schemaPath))
+      continue;
+    if (e.keyword === 'additionalProperties') {
+      out.push(`${where}: property "${String(e.params.additionalProperty)}" is not allowed`);
+    } else if (e.keyword === 'required') {
+      out.push(`${where}: property "${String(e.params.missingProperty)}" is required`);
+    } else {
+      out.push(`${where}: ${e.message ?? e.keyword}`);
+    }
+  }
+  return [...new Set(out)];
+}
+
+export class Contract {
+  readonly ajv: Ajv2020;
+  readonly operations: readonly Operation[];
+
+  constructor(readonly doc: OpenApiDoc) {
+    this.ajv = createAjv(doc);
+    const ops: Operation[] = [];
+    for (const [path, item] of Object.entries(doc.paths)) {
+      const shared = (item.parameters as OaParameter[] | undefined) ?? [];
+      for (const m of METHODS) {
+        const o = item[m] as OaOperation | undefined;
+        if (!o) continue;
+        const own = o.parameters ?? [];
+        const parameters = [...shared.filter((s) => !own.some((x) => x.name === s.name)), ...own];
+        let body: Operation['body'];
+        if (o.requestBody) {
+          const validators = new Map<string, ValidateFunction>();
+          for (const [ct, media] of Object.entries(o.requestBody.content)) {
+            validators.set(ct.toLowerCase(), compileSchema(this.ajv, media.schema));
+          }
+          body = { required: o.requestBody.required === true, validators };
+        }
+        ops.push({
+          operationId: o.operationId,
+          method: m.toUpperCase(),
+          path,
+          segments: path.split('/').filter(Boolean),
+          parameters,
+          ...(body ? { body } : {}),
+          responses: o.responses,
+        });
+      }
+    }
+    this.operations = ops;
+  }
+
+  static load(): Contract {
+    return new Contract(JSON.parse(contractText()) as OpenApiDoc);
+  }
+
+  operation(operationId: string): Operation {
+    const op = this.operations.find((o) => o.operationId === operationId);
+    if (!op) throw new Error(`no operation ${operationId} in the contract`);
+    return op;
+  }
+
+  /**
+   * The operation for a method and path, with its path parameters validated. Undefined when no
+   * path of the contract matches (a 404 later); `error` is the 400 for a bad path parameter.
+   */
+  match(method: string, urlPath: string): MatchedOperation | undefined {
+    const segs = urlPath.split('/').filter(Boolean);
+    const m = method === 'HEAD' ? 'GET' : method;
+    for (const op of this.operations) {
+      if (op.method !== m || op.segments.length !== segs.length) continue;
+      const raw: Record<string, string> = {};
+      let ok = true;
+      for (let i = 0; i < segs.length && ok; i++) {
+        const tpl = op.segments[i]!;
+        const seg = segs[i]!;
+        if (tpl.startsWith('{') && tpl.endsWith('}')) raw[tpl.slice(1, -1)] = seg;
+        else ok = tpl === seg;
+      }
+      if (!ok) continue;
+      const params: Record<string, string | number> = {};
+      try {
+        for (const p of op.parameters.filter((x) => x.in === 'path')) {
+          let v: string;
+          try {
+            v = decodeURIComponent(raw[p.name] ?? '');
+          } catch {
+            throw errors.parameter(p.name, 'not a valid URL-encoded value');
+          }
+          const c = coerceParam(p, v);
+          params[p.name] = typeof c === 'boolean' ? String(c) : c;
+        }
+      } catch (err) {
+        if (err instanceof HttpError) return { op, params, error: err };
+        throw err;
+      }
+      return { op, params };
+    }
+    return undefined;
+  }
+
+  /** Query parameters of the operation, coerced and checked; unknown ones are ignored. */
+  query(op: Operation, query: Record<string, unknown>): Record<string, string | number | boolean> {
+    const out: Record<string, string | number | boolean> = {};
+    for (const p of op.parameters.filter((x) => x.in === 'query')) {
+      const v = query[p.name];
+      if (v === undefined) {
+        if (p.required) throw errors.parameter(p.name, 'missing required query parameter');
+        continue;
+      }
+      if (typeof v !== 'string') throw errors.parameter(p.name, 'must be given once');
+      out[p.name] = coerceParam(p, v);
+    }
+    return out;
+  }
+
+  /** Validates a parsed body against the operation's schema for `contentType`. */
+  validateBody(op: Operation, contentType: string, body: unknown): void {
+    const v = op.body?.validators.get(contentType);
+    if (!v) throw errors.unsupportedBodyFormat(contentType, [...(op.body?.validators.keys() ?? [])]);
+    if (!v(body)) throw errors.schemaValidation(formatAjvErrors(v.errors));
+  }
+}
+
+function coerceParam(p: OaParameter, v: string): string | number | boolean {
+  const type = p.schema.type;
+  if (type === 'integer') {
+    if (!/^-?\d+$/.test(v)) throw errors.parameter(p.name, `'${v}' is not an integer`);
+    const n = Number(v);
+    const min = p.schema.minimum;
+    if (typeof min === 'number' && n < min) throw errors.parameter(p.name, `${n} is less than ${min}`);
+    if (!Number.isSafeInteger(n)) throw errors.parameter(p.name, `${v} is out of range`);
+    return n;
+  }
+  if (type === 'boolean') {
+    if (v === 'true') return true;
+    if (v === 'false') return false;
+    throw errors.parameter(p.name, `'${v}' is not a boolean (true or false)`);
+  }
+  return v;
+}

@@ -1,0 +1,343 @@
+/**
+ * The one Kafka producer of the whole process (the anchor opens one per HTTP connection, which
+ * is what exhausted its users' broker connection limits). Each record gets a promise resolved
+ * from its delivery report; a request answers once all of its records' reports have arrived.
+ */
+import { createRequire } from 'node:module';
+import type { LibrdKafkaError, Producer as RdProducer } from 'node-rdkafka';
+import type { RdkafkaSettings } from '../config/types.js';
+import type { KafkaRecord } from '../formats/index.js';
+import type { HttpError } from '../http/errors.js';
+import type { Logger } from '../log.js';
+import type { BridgeMetrics } from '../metrics.js';
+import { kafkaToHttp, RD, rdkafkaCode } from './errors.js';
+
+// node-rdkafka is CommonJS with a native addon; createRequire keeps its loading explicit.
+const require = createRequire(import.meta.url);
+const Kafka = require('node-rdkafka') as typeof import('node-rdkafka');
+
+/** What the HTTP API answers per record, in request order (`OffsetRecordSentList.offsets[]`). */
+export type RecordResult = { partition: number; offset: number } | { error_code: number; message: string };
+
+export type ProducerState = 'connecting' | 'connected' | 'unreachable' | 'closing' | 'closed';
+
+export interface ProducerOptions {
+  /** librdkafka settings for the producer (kafka.* + kafka.producer.*). */
+  readonly settings: RdkafkaSettings;
+  readonly bootstrapServers: string;
+  readonly clientId: string;
+  readonly log: Logger;
+  readonly metrics: BridgeMetrics;
+  /** How often delivery reports are polled while records are in flight (ms). */
+  readonly pollIntervalMs?: number;
+}
+
+/** Settings the bridge needs to work as designed; the user's configuration wins for the rest. */
+export function producerSettings(
+  opts: Pick<ProducerOptions, 'settings' | 'clientId'>,
+): Record<string, unknown> {
+  return {
+    'client.id': opts.clientId,
+    // Java's default partitioner: murmur2 of the key, random for null keys. Keys land on the same
+    // partition as with the Strimzi bridge (librdkafka's own default is CRC32).
+    partitioner: 'murmur2_random',
+    'statistics.interval.ms': '10000',
+    ...opts.settings,
+    // Ours, not overridable: delivery reports drive every response; dr_cb (not dr_msg_cb)
+    // because dr_msg_cb copies every value back into JavaScript, which we never read.
+    dr_cb: true,
+    event_cb: true,
+  };
+}
+
+type Pending = (err: LibrdKafkaError | null, report: { partition: number; offset: number } | null) => void;
+
+interface DeliveryReport {
+  partition: number;
+  offset: number;
+  opaque?: unknown;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const RETRY_MIN_MS = 500;
+const RETRY_MAX_MS = 10_000;
+
+export class SharedProducer {
+  private producer: RdProducer | undefined;
+  private stateValue: ProducerState = 'connecting';
+  private lastError = 'not connected yet';
+  private inflight = 0;
+  private fastPoll: NodeJS.Timeout | undefined;
+  private slowPoll: NodeJS.Timeout | undefined;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private retryDelay = RETRY_MIN_MS;
+  private brokersUp = false;
+  private connectedWaiters: Array<() => void> = [];
+  private readonly pollMs: number;
+
+  constructor(private readonly opts: ProducerOptions) {
+    this.pollMs = opts.pollIntervalMs ?? 2;
+  }
+
+  get state(): ProducerState {
+    return this.stateValue;
+  }
+
+  /** True once connected and while librdkafka reports at least one broker up. */
+  get reachable(): boolean {
+    return this.stateValue === 'connected' && this.brokersUp;
+  }
+
+  get lastErrorMessage(): string {
+    return this.lastError;
+  }
+
+  /** Starts connecting in the background; retries with backoff while the cluster is unreachable. */
+  start(): void {
+    this.connect();
+  }
+
+  /** Resolves when connected, or after `timeoutMs` (then check `state`). */
+  waitConnected(timeoutMs: number): Promise<void> {
+    if (this.stateValue === 'connected') return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, timeoutMs);
+      const waiters = this.connectedWaiters;
+      function done() {
+        clearTimeout(t);
+        const i = waiters.indexOf(done);
+        if (i >= 0) waiters.splice(i, 1);
+        resolve();
+      }
+      waiters.push(done);
+    });
+  }
+
+  private connect(): void {
+    if (this.stateValue === 'closing' || this.stateValue === 'closed') return;
+    const { log, metrics } = this.opts;
+    const p = new Kafka.Producer(producerSettings(this.opts) as never, {});
+    this.producer = p;
+    p.on('event.error', (err: LibrdKafkaError) => {
+      const code = rdkafkaCode(err);
+      if (code === RD.ALL_BROKERS_DOWN) {
+        this.brokersUp = false;
+        metrics.kafkaReachable.set(0);
+      }
+      this.lastError = err.message;
+      log.warn({ code, err: err.message }, 'kafka producer error');
+    });
+    p.on('event.stats', (ev: { message: string }) => {
+      metrics.recordLibrdkafkaStats('producer', ev.message);
+      if (this.stateValue === 'connected' && /"state":\s*"UP"/.test(ev.message) && !this.brokersUp) {
+        this.brokersUp = true;
+        metrics.kafkaReachable.set(1);
+      }
+    });
+    p.on('delivery-report', (err: LibrdKafkaError | null, report: DeliveryReport) => {
+      const cb = report?.opaque as Pending | undefined;
+      if (cb) cb(err, err ? null : report);
+    });
+    p.connect({ timeout: CONNECT_TIMEOUT_MS, allTopics: false } as never, (err) => {
+      if (this.stateValue === 'closing' || this.stateValue === 'closed') return;
+      if (err) {
+        this.stateValue = 'unreachable';
+        this.brokersUp = false;
+        this.lastError = err.message;
+        metrics.kafkaReachable.set(0);
+        log.warn(
+          { bootstrap: this.opts.bootstrapServers, err: err.message, retryInMs: this.retryDelay },
+          'kafka not reachable, retrying',
+        );
+        // node-rdkafka already disconnected the native client on a failed connect.
+        this.producer = undefined;
+        this.retryTimer = setTimeout(() => this.connect(), this.retryDelay);
+        this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+        return;
+      }
+      this.stateValue = 'connected';
+      this.brokersUp = true;
+      this.retryDelay = RETRY_MIN_MS;
+      metrics.kafkaReachable.set(1);
+      // Stats and error events are also served by poll(): keep a slow poll always running.
+      this.slowPoll = setInterval(() => this.poll(), 500);
+      this.slowPoll.unref();
+      log.info({ bootstrap: this.opts.bootstrapServers }, 'kafka producer connected');
+      for (const w of this.connectedWaiters.splice(0)) w();
+    });
+  }
+
+  private poll(): void {
+    try {
+      this.producer?.poll();
+    } catch {
+      // not connected (closing): nothing to poll
+    }
+  }
+
+  private addInflight(n: number): void {
+    this.inflight += n;
+    this.opts.metrics.producerInflight.set(this.inflight);
+    if (this.inflight > 0 && !this.fastPoll) {
+      this.fastPoll = setInterval(() => this.poll(), this.pollMs);
+    } else if (this.inflight === 0 && this.fastPoll) {
+      clearInterval(this.fastPoll);
+      this.fastPoll = undefined;
+    }
+  }
+
+  /** Answers a request with the right error when producing cannot even start; undefined when it can. */
+  unavailable(): HttpError | undefined {
+    if (this.stateValue === 'connected') return undefined;
+    return kafkaToHttp(
+      {
+        code: this.stateValue === 'closing' || this.stateValue === 'closed' ? RD.PURGE_QUEUE : RD.TRANSPORT,
+        message: this.lastError,
+      },
+      {
+        operation: 'Write',
+        resourceType: 'topic',
+        resource: '',
+        bootstrapServers: this.opts.bootstrapServers,
+      },
+    );
+  }
+
+  /**
+   * Sends the records and resolves, in request order, with each one's partition/offset or its
+   * error. `partition` (from the path) overrides any per-record partition.
+   */
+  send(topic: string, records: readonly KafkaRecord[], partition?: number): Promise<RecordResult[]> {
+    return Promise.all(records.map((r) => this.sendOne(topic, r, partition ?? r.partition)));
+  }
+
+  /** Fire and forget (`?async=true`): failures are counted and logged, never answered. */
+  sendAsync(topic: string, records: readonly KafkaRecord[], partition?: number): void {
+    for (const r of records) {
+      void this.sendOne(topic, r, partition ?? r.partition).then((res) => {
+        if ('error_code' in res) this.opts.log.warn({ topic, ...res }, 'async record not delivered');
+      });
+    }
+  }
+
+  private sendOne(topic: string, rec: KafkaRecord, partition: number | undefined): Promise<RecordResult> {
+    const { metrics } = this.opts;
+    const fail = (err: unknown): RecordResult => {
+      const e = kafkaToHttp(err, {
+        operation: 'Write',
+        resourceType: 'topic',
+        resource: topic,
+        ...(partition !== undefined ? { partition } : {}),
+        bootstrapServers: this.opts.bootstrapServers,
+      });
+      metrics.produceErrors.inc({ topic, error_code: String(e.status) });
+      return { error_code: e.status, message: e.message };
+    };
+    const p = this.producer;
+    if (!p || this.stateValue !== 'connected')
+      return Promise.resolve(fail(this.unavailable() ?? { code: RD.STATE }));
+    return new Promise<RecordResult>((resolve) => {
+      const onReport: Pending = (err, report) => {
+        this.addInflight(-1);
+        if (err || !report) {
+          resolve(fail(err));
+          return;
+        }
+        metrics.producedRecords.inc({ topic });
+        metrics.producedBytes.inc({ topic }, rec.size);
+        resolve({ partition: report.partition, offset: report.offset });
+      };
+      const headers =
+        rec.headers.length > 0 ? rec.headers.map((h) => ({ [h.key]: h.value.toString('utf8') })) : undefined;
+      this.produceWithRetry(p, topic, partition, rec, headers, onReport, resolve, fail);
+    });
+  }
+
+  private produceWithRetry(
+    p: RdProducer,
+    topic: string,
+    partition: number | undefined,
+    rec: KafkaRecord,
+    headers: Array<Record<string, string>> | undefined,
+    onReport: Pending,
+    resolve: (r: RecordResult) => void,
+    fail: (err: unknown) => RecordResult,
+    attempt = 0,
+  ): void {
+    try {
+      p.produce(
+        topic,
+        partition ?? -1,
+        rec.value,
+        rec.key,
+        rec.timestamp ?? null,
+        onReport as never,
+        headers as never,
+      );
+      this.addInflight(1);
+    } catch (err) {
+      // The local queue is full: wait for delivery reports to drain it, for up to ~5 s.
+      if (rdkafkaCode(err) === RD.QUEUE_FULL && attempt < 100) {
+        this.poll();
+        setTimeout(
+          () =>
+            this.produceWithRetry(p, topic, partition, rec, headers, onReport, resolve, fail, attempt + 1),
+          50,
+        );
+        return;
+      }
+      // Unknown partition of a known topic, message too large, ...: answered at once.
+      resolve(fail(err));
+    }
+  }
+
+  /** A live check: asks a broker for metadata. Updates the reachability metric. */
+  async probe(timeoutMs = 2000): Promise<{ ok: true } | { ok: false; error: string }> {
+    const p = this.producer;
+    if (!p || this.stateValue !== 'connected') return { ok: false, error: this.lastError };
+    return new Promise((resolve) => {
+      p.getMetadata({ allTopics: false, timeout: timeoutMs } as never, (err) => {
+        this.brokersUp = !err;
+        this.opts.metrics.kafkaReachable.set(err ? 0 : 1);
+        if (err) this.lastError = err.message;
+        resolve(err ? { ok: false, error: err.message } : { ok: true });
+      });
+    });
+  }
+
+  /** Flushes what is queued (bounded by `timeoutMs`) and disconnects; always disconnects. */
+  async close(timeoutMs: number): Promise<void> {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closing';
+    clearTimeout(this.retryTimer);
+    clearInterval(this.slowPoll);
+    for (const w of this.connectedWaiters.splice(0)) w();
+    const p = this.producer;
+    if (!p) {
+      this.stateValue = 'closed';
+      return;
+    }
+    const deadline = Date.now() + timeoutMs;
+    if (p.isConnected()) {
+      await new Promise<void>((resolve) => {
+        try {
+          p.flush(Math.max(0, timeoutMs - 500), () => resolve());
+        } catch {
+          resolve();
+        }
+      });
+      this.poll(); // deliver the last reports so pending requests answer before we go
+    }
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, Math.max(100, deadline - Date.now()));
+      p.disconnect(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    clearInterval(this.fastPoll);
+    this.fastPoll = undefined;
+    this.stateValue = 'closed';
+    this.opts.metrics.forgetClient('producer');
+  }
+}
