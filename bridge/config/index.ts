@@ -411,7 +411,8 @@ const KNOWN_KEYS = new Set([
 ]);
 
 function httpConfig(get: (key: string) => string | undefined): HttpConfig {
-  const host = (get('http.host') ?? DEFAULTS.host).trim();
+  // `[::1]` is how IPv6 hosts are written in URLs; listen() wants the bare address.
+  const host = (get('http.host') ?? DEFAULTS.host).trim().replace(/^\[(.*)\]$/, '$1');
   if (host === '' || /\s/.test(host)) {
     throw new ConfigError(
       'http.host',

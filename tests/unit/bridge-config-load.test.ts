@@ -363,6 +363,7 @@ describe('bridge and http keys', () => {
       shutdownTimeoutMs: 0,
     });
     expect(config.logLevel).toBe('debug');
+    expect(load(`${kafka}http.host=[::1]\n`).http.host).toBe('::1');
   });
 
   it.each([
