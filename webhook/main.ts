@@ -78,22 +78,34 @@ export async function runInject(argv: readonly string[], io: Io = process): Prom
   return result.errors.length > 0 ? 1 : 0;
 }
 
+/**
+ * The self-bootstrap's flags, by name, so that `serve --cert-file` can parse them without loading
+ * webhook/bootstrap.ts and @kubernetes/client-node (tens of MiB of RSS). A unit test keeps this list
+ * equal to bootstrap.ts's BOOTSTRAP_ARG_OPTIONS.
+ */
+export const BOOTSTRAP_FLAGS = {
+  'tls-secret': { type: 'string' },
+  'webhook-config': { type: 'string' },
+  service: { type: 'string' },
+  namespace: { type: 'string' },
+  'tls-san': { type: 'string', multiple: true },
+  'cert-resync-seconds': { type: 'string' },
+} as const;
+
+const SERVE_OPTIONS = {
+  'cert-file': { type: 'string' },
+  'key-file': { type: 'string' },
+  port: { type: 'string', default: '8443' },
+  host: { type: 'string', default: '0.0.0.0' },
+  config: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  ...BOOTSTRAP_FLAGS,
+} as const;
+
 async function runServe(argv: readonly string[], io: Io): Promise<number> {
-  const { BOOTSTRAP_ARG_OPTIONS, BOOTSTRAP_USAGE, bootstrapOptionsFromArgs, startCertificateBootstrap } =
-    await import('./bootstrap.js');
-  const { values } = parseArgs({
-    args: [...argv],
-    options: {
-      'cert-file': { type: 'string' },
-      'key-file': { type: 'string' },
-      port: { type: 'string', default: '8443' },
-      host: { type: 'string', default: '0.0.0.0' },
-      config: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-      ...BOOTSTRAP_ARG_OPTIONS,
-    },
-  });
+  const { values } = parseArgs({ args: [...argv], options: SERVE_OPTIONS });
   if (values.help) {
+    const { BOOTSTRAP_USAGE } = await import('./bootstrap.js');
     io.stdout.write(`${USAGE}\n${BOOTSTRAP_USAGE}`);
     return 0;
   }
@@ -123,6 +135,7 @@ async function runServe(argv: readonly string[], io: Io): Promise<number> {
     tls = files;
     stopTls = () => files.close();
   } else {
+    const { bootstrapOptionsFromArgs, startCertificateBootstrap } = await import('./bootstrap.js');
     const { KubeConfig } = await import('@kubernetes/client-node');
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromDefault();

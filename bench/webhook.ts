@@ -1,0 +1,476 @@
+#!/usr/bin/env node
+/**
+ * Admission webhook benchmark (issue 5). Everything is measured against a floor taken in the same run:
+ * a bare express HTTPS handler that answers every AdmissionReview with a fixed patch.
+ *
+ *   node dist/bench/webhook.js                 (STACK_STATE set by stack.ts adds the API-server figures)
+ *   node dist/bench/webhook.js floor --port N --cert-file F --key-file F    (the floor server itself)
+ *
+ * Latencies are taken per response from autocannon's `response` event (float ms), not from its
+ * histogram, whose 1 ms resolution cannot tell 0.3 ms from 0.9 ms.
+ */
+import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request } from 'node:https';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import express from 'express';
+import { createCa, issueServing } from '../certs/certificates.js';
+import { freePort } from '../tests/infra/ports.js';
+import { type Supervised, supervise, waitUntilReady } from '../tests/infra/process.js';
+import type { StackState } from '../tests/infra/state.js';
+
+// autocannon ships no types (and @types/autocannon is not a dependency): the part used here, typed.
+interface AutocannonResult {
+  readonly duration: number;
+  readonly errors: number;
+  readonly timeouts: number;
+}
+interface AutocannonInstance {
+  on(event: 'response', cb: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+}
+type Autocannon = (
+  opts: Record<string, unknown>,
+  cb: (err: Error | null, res: AutocannonResult) => void,
+) => AutocannonInstance;
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const WEBHOOK_MAIN = join(here, '..', 'webhook', 'main.js');
+
+const SCENARIO_ANNOTATIONS = {
+  'bridge.strimzi/inject': 'true',
+  'bridge.strimzi/cluster': 'my-cluster',
+  'bridge.strimzi/user': 'bridge',
+  'bridge.strimzi/config-map': 'bridge-configuration',
+};
+
+function podWith(containers: number): V1Pod {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: 'app-',
+      namespace: 'apps',
+      annotations: SCENARIO_ANNOTATIONS,
+      labels: { app: 'bench' },
+    },
+    spec: {
+      containers: Array.from({ length: containers }, (_, i) => ({
+        name: `c${i}`,
+        image: 'registry.example.com/team/app:1.2.3',
+        command: ['sh', '-c', 'sleep 3600'],
+        env: [
+          { name: 'INDEX', value: String(i) },
+          { name: 'MODE', value: 'bench' },
+        ],
+        resources: { requests: { cpu: '10m', memory: '16Mi' } },
+        terminationMessagePath: '/dev/termination-log',
+        terminationMessagePolicy: 'File',
+        imagePullPolicy: 'IfNotPresent',
+      })),
+      restartPolicy: 'Always',
+      volumes: [{ name: 'data', emptyDir: {} }],
+    },
+  };
+}
+
+function reviewBody(containers: number): string {
+  return JSON.stringify({
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid: '5f0c6a3e-0000-4c1e-9a55-00000000b00c',
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'apps',
+      name: '',
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' },
+      object: podWith(containers),
+      oldObject: null,
+      dryRun: false,
+    },
+  });
+}
+
+/** The floor: what any express HTTPS webhook costs (TLS, HTTP, JSON parse of the review, a response). */
+async function runFloor(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { port: { type: 'string' }, 'cert-file': { type: 'string' }, 'key-file': { type: 'string' } },
+  });
+  const patch = Buffer.from(
+    JSON.stringify([{ op: 'add', path: '/metadata/annotations/bridge.strimzi~1status', value: 'injected' }]),
+  ).toString('base64');
+  const app = express();
+  app.post('/mutate', express.json({ limit: '3mb', type: () => true }), (req, res) => {
+    res.json({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      response: { uid: req.body.request.uid, allowed: true, patchType: 'JSONPatch', patch },
+    });
+  });
+  app.get('/healthz', (_req, res) => {
+    res.send('ok');
+  });
+  const server = createServer(
+    { cert: readFileSync(values['cert-file']!, 'utf8'), key: readFileSync(values['key-file']!, 'utf8') },
+    app,
+  );
+  server.keepAliveTimeout = 65_000;
+  server.listen(Number(values.port), '127.0.0.1');
+  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+}
+
+function healthy(port: number, ca: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const req = request({ host: '127.0.0.1', port, path: '/healthz', ca, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on('error', () => resolve(false));
+    req.end();
+  });
+}
+
+export interface LoadFigures {
+  readonly rps: number;
+  readonly p50: number;
+  readonly p99: number;
+  readonly errors: number;
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+interface Sample {
+  readonly latencies: number[];
+  seconds: number;
+  errors: number;
+}
+
+async function loadOnce(
+  port: number,
+  body: string,
+  connections: number,
+  seconds: number,
+  into: Sample,
+): Promise<void> {
+  const result = await new Promise<AutocannonResult>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `https://127.0.0.1:${port}/mutate`,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        connections,
+        pipelining: 1,
+        duration: seconds,
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+    instance.on('response', (_client, status, _bytes, ms) => {
+      if (status === 200) into.latencies.push(ms);
+      else into.errors++;
+    });
+  });
+  into.seconds += result.duration || seconds;
+  into.errors += result.errors + result.timeouts;
+}
+
+function figures(s: Sample): LoadFigures {
+  const sorted = Float64Array.from(s.latencies).sort();
+  return {
+    rps: s.latencies.length / s.seconds,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    errors: s.errors,
+  };
+}
+
+/**
+ * Floor and webhook measured in alternating halves (F W, then W F), so that load from whatever else
+ * runs on the machine falls on both alike.
+ */
+async function compare(
+  floorPort: number,
+  webhookPort: number,
+  body: string,
+  connections: number,
+  seconds: number,
+): Promise<{ floor: LoadFigures; webhook: LoadFigures }> {
+  const f: Sample = { latencies: [], seconds: 0, errors: 0 };
+  const w: Sample = { latencies: [], seconds: 0, errors: 0 };
+  const half = Math.max(1, Math.round(seconds / 2));
+  await loadOnce(floorPort, body, connections, half, f);
+  await loadOnce(webhookPort, body, connections, half, w);
+  await loadOnce(webhookPort, body, connections, half, w);
+  await loadOnce(floorPort, body, connections, half, f);
+  return { floor: figures(f), webhook: figures(w) };
+}
+
+function rssMiB(pid: number): { rss: number; peak: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) =>
+    Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return { rss: kb('VmRSS') / 1024, peak: kb('VmHWM') / 1024 };
+}
+
+export interface WebhookBench {
+  readonly cases: {
+    readonly pod: string;
+    readonly connections: number;
+    readonly floor: LoadFigures;
+    readonly webhook: LoadFigures;
+  }[];
+  readonly rss: { rss: number; peak: number; idle: number; afterSmall: number };
+  readonly apiServer?: {
+    readonly withoutMs: { p50: number; p99: number };
+    readonly withMs: { p50: number; p99: number };
+    readonly pods: number;
+  };
+  readonly markdown: string;
+}
+
+async function podCreateTimes(
+  core: CoreV1Api,
+  namespace: string,
+  count: number,
+  body: V1Pod,
+): Promise<{ p50: number; p99: number }> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const t0 = process.hrtime.bigint();
+    await core.createNamespacedPod({
+      namespace,
+      body: { ...body, metadata: { ...body.metadata, name: `p${i}` } },
+    });
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  const sorted = Float64Array.from(times).sort();
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99) };
+}
+
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(n < 10 ? 2 : 0) : 'n/a');
+
+/** Runs the whole benchmark; `stack` adds the pod-create figures through the real API server. */
+export async function benchWebhook(
+  stack?: StackState,
+  opts: { seconds?: number } = {},
+): Promise<WebhookBench> {
+  const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 8);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-webhook-'));
+  const ca = await createCa('bench-ca');
+  const serving = await issueServing(ca, {
+    commonName: 'bench',
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  });
+  const cert = join(dir, 'tls.crt');
+  const key = join(dir, 'tls.key');
+  writeFileSync(cert, serving.cert);
+  writeFileSync(key, serving.key);
+  writeFileSync(join(dir, 'config.yaml'), 'namespace: bridge-injector\n');
+  const started: Supervised[] = [];
+  try {
+    const floorPort = await freePort();
+    const webhookPort = await freePort();
+    const floor = supervise(
+      'floor',
+      process.execPath,
+      [
+        fileURLToPath(import.meta.url),
+        'floor',
+        '--port',
+        String(floorPort),
+        '--cert-file',
+        cert,
+        '--key-file',
+        key,
+      ],
+      { logFile: join(dir, 'floor.log') },
+    );
+    started.push(floor);
+    const webhook = supervise(
+      'bridge-injector',
+      process.execPath,
+      [
+        WEBHOOK_MAIN,
+        'serve',
+        '--cert-file',
+        cert,
+        '--key-file',
+        key,
+        '--port',
+        String(webhookPort),
+        '--host',
+        '127.0.0.1',
+        '--config',
+        join(dir, 'config.yaml'),
+      ],
+      { logFile: join(dir, 'webhook.log') },
+    );
+    started.push(webhook);
+    await waitUntilReady(floor, () => healthy(floorPort, ca.cert), 20_000);
+    await waitUntilReady(webhook, () => healthy(webhookPort, ca.cert), 20_000);
+    const idle = rssMiB(webhook.child.pid!).rss;
+
+    const cases: WebhookBench['cases'][number][] = [];
+    let afterSmall = Number.NaN;
+    for (const [pod, containers] of [
+      ['scenario pod (1 container)', 1],
+      ['pod of 300 containers', 300],
+    ] as const) {
+      const body = reviewBody(containers);
+      // Warm both (JIT, TLS session state) before measuring.
+      const warm: Sample = { latencies: [], seconds: 0, errors: 0 };
+      await loadOnce(floorPort, body, 8, 2, warm);
+      await loadOnce(webhookPort, body, 8, 2, warm);
+      for (const connections of [1, 64]) {
+        const { floor: f, webhook: w } = await compare(floorPort, webhookPort, body, connections, seconds);
+        cases.push({ pod, connections, floor: f, webhook: w });
+        process.stderr.write(
+          `bench webhook: ${pod}, ${connections} conn: webhook ${f1(w.rps)} req/s p50 ${f1(w.p50)} p99 ${f1(w.p99)} ms | floor ${f1(f.rps)} req/s p50 ${f1(f.p50)} p99 ${f1(f.p99)} ms\n`,
+        );
+      }
+      if (containers === 1) afterSmall = rssMiB(webhook.child.pid!).rss;
+    }
+    const rss = { ...rssMiB(webhook.child.pid!), idle, afterSmall };
+    const floorRss = rssMiB(floor.child.pid!);
+
+    let apiServer: WebhookBench['apiServer'];
+    if (stack?.kube) apiServer = await apiServerFigures(stack.kube.kubeconfig, webhookPort, ca.cert);
+
+    const rows = cases.map((c) => {
+      const ratio = c.webhook.rps / c.floor.rps;
+      const p99x = c.webhook.p99 / c.floor.p99;
+      return `| ${c.pod} | ${c.connections} | ${f1(c.webhook.rps)} | ${f1(c.webhook.p50)} | ${f1(c.webhook.p99)} | ${f1(c.floor.rps)} | ${f1(c.floor.p50)} | ${f1(c.floor.p99)} | ${ratio.toFixed(2)} | ${p99x.toFixed(2)} | ${c.webhook.errors + c.floor.errors} |`;
+    });
+    const markdown = [
+      '### Admission webhook (bench/webhook.ts)',
+      '',
+      `Loopback, TLS, keep-alive, autocannon in the benchmark process sharing the machine's cores; ${seconds} s per case.`,
+      'Floor: a bare express HTTPS handler answering every review with a fixed patch, measured in the same run.',
+      '',
+      '| pod | conns | webhook req/s | p50 ms | p99 ms | floor req/s | p50 ms | p99 ms | req/s ratio | p99 ratio | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...rows,
+      '',
+      `Webhook RSS: ${rss.idle.toFixed(1)} MiB idle, ${rss.afterSmall.toFixed(1)} MiB after the scenario-pod load, ` +
+        `${rss.rss.toFixed(1)} MiB after the 300-container load (peak ${rss.peak.toFixed(1)} MiB); ` +
+        `floor process after the same load: ${floorRss.rss.toFixed(1)} MiB (peak ${floorRss.peak.toFixed(1)} MiB).`,
+      ...(apiServer
+        ? [
+            '',
+            `Pod create through the real kube-apiserver (${apiServer.pods} pods each, sequential): ` +
+              `without the webhook p50 ${f1(apiServer.withoutMs.p50)} ms / p99 ${f1(apiServer.withoutMs.p99)} ms; ` +
+              `with injection p50 ${f1(apiServer.withMs.p50)} ms / p99 ${f1(apiServer.withMs.p99)} ms.`,
+          ]
+        : ['', 'Pod create through the API server: skipped (no kube in the stack).']),
+      '',
+    ].join('\n');
+    return { cases, rss, ...(apiServer ? { apiServer } : {}), markdown };
+  } finally {
+    for (const s of started.reverse()) await s.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function apiServerFigures(
+  kubeconfig: string,
+  port: number,
+  ca: string,
+): Promise<WebhookBench['apiServer']> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const adm = kc.makeApiClient(AdmissionregistrationV1Api);
+  const run = Date.now().toString(36);
+  const withNs = `bench-inject-${run}`;
+  const withoutNs = `bench-plain-${run}`;
+  const configName = `bench-bridge-injector-${run}`;
+  await core.createNamespace({
+    body: { metadata: { name: withNs, labels: { 'bridge.strimzi/injection': 'enabled' } } },
+  });
+  await core.createNamespace({ body: { metadata: { name: withoutNs } } });
+  await adm.createMutatingWebhookConfiguration({
+    body: {
+      metadata: { name: configName },
+      webhooks: [
+        {
+          name: 'inject.bridge.strimzi.io',
+          clientConfig: {
+            url: `https://127.0.0.1:${port}/mutate`,
+            caBundle: Buffer.from(ca).toString('base64'),
+          },
+          rules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['pods'] }],
+          namespaceSelector: { matchLabels: { 'bridge.strimzi/injection': 'enabled' } },
+          sideEffects: 'None',
+          admissionReviewVersions: ['v1'],
+          failurePolicy: 'Fail',
+          timeoutSeconds: 5,
+        },
+      ],
+    },
+  });
+  try {
+    const body: V1Pod = {
+      metadata: { annotations: SCENARIO_ANNOTATIONS },
+      spec: { containers: [{ name: 'main', image: 'centos:7' }], restartPolicy: 'Never' },
+    };
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      const probe = await core.createNamespacedPod({
+        namespace: withNs,
+        body: { ...body, metadata: { ...body.metadata, name: 'probe' } },
+        dryRun: 'All',
+      });
+      if (probe.spec?.initContainers?.length) break;
+      if (Date.now() > deadline) throw new Error('the API server never called the webhook');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const pods = 100;
+    await podCreateTimes(core, withoutNs, 10, {
+      ...body,
+      metadata: { ...body.metadata, generateName: 'warm-' },
+    });
+    const withoutMs = await podCreateTimes(core, withoutNs, pods, body);
+    const withMs = await podCreateTimes(core, withNs, pods, body);
+    return { withoutMs, withMs, pods };
+  } finally {
+    await adm.deleteMutatingWebhookConfiguration({ name: configName }).catch(() => undefined);
+  }
+}
+
+function invokedDirectly(): boolean {
+  try {
+    return (
+      process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href
+    );
+  } catch {
+    return false;
+  }
+}
+
+if (invokedDirectly()) {
+  if (process.argv[2] === 'floor') {
+    void runFloor(process.argv.slice(3));
+  } else {
+    const stack = process.env.STACK_STATE
+      ? (JSON.parse(readFileSync(process.env.STACK_STATE, 'utf8')) as StackState)
+      : undefined;
+    benchWebhook(stack).then(
+      (r) => process.stdout.write(`${r.markdown}\n`),
+      (err) => {
+        process.stderr.write(`bench webhook failed: ${(err as Error).stack}\n`);
+        process.exitCode = 1;
+      },
+    );
+  }
+}
