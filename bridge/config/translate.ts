@@ -12,21 +12,24 @@
  * librdkafka's own aliases (linger.ms / queue.buffering.max.ms, ...) are folded onto one name so this
  * precedence holds for them too.
  */
-import { parseJaasConfig } from './jaas.js';
-import { RDKAFKA_PROPERTIES, type RdkafkaProperty } from './librdkafka-properties.js';
-import { countPemBlocks, normalizePem } from './pem.js';
+import {
+  applies,
+  CLIENT_OF_SCOPE,
+  type ClientKind,
+  type ClientSetting,
+  Collector,
+  checkNative,
+  invalid,
+  parseJavaInt,
+} from './client-settings.js';
+import { RDKAFKA_PROPERTIES } from './librdkafka-properties.js';
+import { translateSasl } from './sasl.js';
+import { PEM_NAMES } from './secrets.js';
+import { pem, translateKeystore, translateTruststore } from './tls.js';
 import { ConfigError, type ConfigNotice, type RdkafkaSettings } from './types.js';
 
-export type ClientKind = 'producer' | 'consumer' | 'admin';
-
-/** One Java-client setting for one client, after prefix merging. */
-export interface ClientSetting {
-  readonly value: string;
-  /** The key as written, e.g. `kafka.producer.acks`; errors and notices name it. */
-  readonly source: string;
-  /** From `kafka.<client>.*`, which wins over `kafka.*`. */
-  readonly specific: boolean;
-}
+export { type ClientKind, type ClientSetting, canonicalName } from './client-settings.js';
+export { isSecretKey, redact } from './secrets.js';
 
 export interface TranslatedClient {
   readonly settings: RdkafkaSettings;
@@ -49,148 +52,6 @@ export const JAVA_COMPATIBLE_DEFAULTS: Readonly<Record<ClientKind, Readonly<Reco
   consumer: { 'isolation.level': 'read_uncommitted' },
   admin: {},
 };
-
-// librdkafka aliases folded onto one name: the Java client's name where there is one.
-const CANONICAL: ReadonlyMap<string, string> = new Map([
-  ['metadata.broker.list', 'bootstrap.servers'],
-  ['queue.buffering.max.ms', 'linger.ms'],
-  ['message.send.max.retries', 'retries'],
-  ['compression.codec', 'compression.type'],
-  ['request.required.acks', 'acks'],
-  ['message.timeout.ms', 'delivery.timeout.ms'],
-  ['fetch.message.max.bytes', 'max.partition.fetch.bytes'],
-  ['sasl.mechanism', 'sasl.mechanisms'],
-  ['max.in.flight', 'max.in.flight.requests.per.connection'],
-  ['sasl.oauthbearer.client.credentials.client.id', 'sasl.oauthbearer.client.id'],
-  ['sasl.oauthbearer.client.credentials.client.secret', 'sasl.oauthbearer.client.secret'],
-]);
-
-export function canonicalName(name: string): string {
-  return CANONICAL.get(name) ?? name;
-}
-
-const SECRET_NAMES = new Set([
-  'ssl.key.password',
-  'ssl.key.pem',
-  'ssl.keystore.password',
-  'ssl.keystore.key',
-  'ssl.truststore.password',
-  'sasl.password',
-  'sasl.jaas.config',
-  'sasl.oauthbearer.config',
-  'sasl.oauthbearer.client.secret',
-  'sasl.oauthbearer.client.credentials.client.secret',
-  'sasl.oauthbearer.assertion.private.key.passphrase',
-  'sasl.oauthbearer.assertion.private.key.pem',
-  'http.ssl.key',
-]);
-
-/** True for keys (Java, librdkafka or bridge, with or without `kafka.*` prefix) whose value is a secret. */
-export function isSecretKey(key: string): boolean {
-  const bare = key.replace(/^kafka\.(?:(?:producer|consumer|admin)\.)?/, '');
-  return SECRET_NAMES.has(bare) || /password|secret|jaas|private\.key|credentials/i.test(bare);
-}
-
-const PEM_NAMES = new Set(['ssl.certificate.pem', 'ssl.ca.pem', 'https.ca.pem']);
-
-/** A copy of librdkafka settings that is safe to log: secrets hidden, PEM certificates summarised. */
-export function redact(settings: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(settings)) {
-    if (isSecretKey(k)) out[k] = '[hidden]';
-    else if (PEM_NAMES.has(k)) out[k] = `[PEM, ${countPemBlocks(v)} block(s)]`;
-    else out[k] = v;
-  }
-  return out;
-}
-
-/** `"value"` for error messages, or a neutral phrase when the value is a secret. */
-function shown(source: string, value: string): string {
-  return isSecretKey(source) ? 'the value' : JSON.stringify(value);
-}
-
-function invalid(setting: ClientSetting, allowed: string, target?: string): never {
-  const bare = setting.source.replace(/^kafka\.(?:(?:producer|consumer|admin)\.)?/, '');
-  const via = target && target !== bare ? ` (librdkafka ${target})` : '';
-  throw new ConfigError(
-    setting.source,
-    `${setting.source}: ${shown(setting.source, setting.value.trim())} is not allowed${via}; allowed: ${allowed}`,
-  );
-}
-
-function describeAllowed(prop: RdkafkaProperty): string {
-  switch (prop.type) {
-    case 'int':
-      return `an integer ${prop.min} .. ${prop.max}`;
-    case 'float':
-      return `a number ${prop.min} .. ${prop.max}`;
-    case 'bool':
-      return 'true or false';
-    case 'enum':
-      return (prop.values ?? []).join(', ');
-    case 'flags':
-      return `a comma-separated list of ${(prop.values ?? []).join(', ')}`;
-    default:
-      return 'a string';
-  }
-}
-
-/** Checks a value against librdkafka's documented type and range; returns it in librdkafka's spelling. */
-function checkNative(
-  name: string,
-  prop: RdkafkaProperty,
-  setting: ClientSetting,
-  raw = setting.value,
-): string {
-  const value = raw.trim();
-  const fail = () => invalid({ ...setting, value }, describeAllowed(prop), name);
-  switch (prop.type) {
-    case 'int': {
-      if (!/^[-+]?\d+$/.test(value)) fail();
-      const n = Number(value);
-      if (prop.min !== undefined && n < prop.min) fail();
-      if (prop.max !== undefined && n > prop.max) fail();
-      return String(n);
-    }
-    case 'float': {
-      const n = Number(value);
-      if (value === '' || !Number.isFinite(n)) fail();
-      if (prop.min !== undefined && n < prop.min) fail();
-      if (prop.max !== undefined && n > prop.max) fail();
-      return String(n);
-    }
-    case 'bool': {
-      const lower = value.toLowerCase();
-      if (lower !== 'true' && lower !== 'false') fail();
-      return lower;
-    }
-    case 'enum': {
-      const hit = prop.values?.find((v) => v.toLowerCase() === value.toLowerCase());
-      if (hit === undefined) fail();
-      return hit as string;
-    }
-    case 'flags': {
-      const items = value
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s !== '');
-      if (prop.values) {
-        const out = items.map((item) => prop.values?.find((v) => v.toLowerCase() === item.toLowerCase()));
-        if (out.some((v) => v === undefined)) fail();
-        return out.join(',');
-      }
-      return items.join(',');
-    }
-    default:
-      return value;
-  }
-}
-
-function applies(kind: ClientKind, scope: '*' | 'C' | 'P'): boolean {
-  return scope === '*' || (scope === 'P' && kind === 'producer') || (scope === 'C' && kind === 'consumer');
-}
-
-const CLIENT_OF_SCOPE = { C: 'consumer', P: 'producer', '*': 'Kafka client' } as const;
 
 /** Java-only settings: what the bridge says about them instead of passing them on. */
 const NO_EQUIVALENT: ReadonlyMap<string, { scope: '*' | 'C' | 'P'; reason: string }> = new Map([
@@ -286,8 +147,6 @@ const NO_EQUIVALENT: ReadonlyMap<string, { scope: '*' | 'C' | 'P'; reason: strin
 ]);
 
 const SECURITY_PROTOCOLS = ['PLAINTEXT', 'SSL', 'SASL_PLAINTEXT', 'SASL_SSL'];
-const SASL_MECHANISMS = ['GSSAPI', 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'];
-const STORE_TYPES = ['PEM', 'PKCS12', 'JKS'];
 
 const ASSIGNORS: ReadonlyMap<string, string> = new Map([
   ['org.apache.kafka.clients.consumer.RangeAssignor', 'range'],
@@ -297,240 +156,6 @@ const ASSIGNORS: ReadonlyMap<string, string> = new Map([
   ['roundrobin', 'roundrobin'],
   ['cooperative-sticky', 'cooperative-sticky'],
 ]);
-
-interface OutEntry {
-  readonly value: string;
-  readonly rank: number;
-  readonly source: string;
-}
-
-/** Collects librdkafka settings, keeping per property the one with the highest precedence. */
-class Collector {
-  readonly entries = new Map<string, OutEntry>();
-
-  put(name: string, value: string, from: ClientSetting | undefined, native: boolean): void {
-    const key = canonicalName(name);
-    // Ranks: default -1; kafka.* translated 0, native 1; kafka.<client>.* translated 2, native 3.
-    const rank = from ? (from.specific ? 2 : 0) + (native ? 1 : 0) : -1;
-    const prev = this.entries.get(key);
-    if (prev && prev.rank > rank) return;
-    this.entries.set(key, { value, rank, source: from?.source ?? '(default)' });
-  }
-
-  get(name: string): OutEntry | undefined {
-    return this.entries.get(canonicalName(name));
-  }
-}
-
-function pem(setting: ClientSetting): string {
-  try {
-    return normalizePem(setting.value);
-  } catch (err) {
-    throw new ConfigError(setting.source, `${setting.source}: ${(err as Error).message}; allowed: PEM text`);
-  }
-}
-
-function inferStoreType(location: string): 'PEM' | 'PKCS12' | 'JKS' {
-  if (/\.(pem|crt|cer|key)$/i.test(location)) return 'PEM';
-  if (/\.(p12|pfx|pkcs12)$/i.test(location)) return 'PKCS12';
-  return 'JKS'; // the Java client's default type
-}
-
-function storeType(setting: ClientSetting | undefined): 'PEM' | 'PKCS12' | 'JKS' | undefined {
-  if (!setting) return undefined;
-  const upper = setting.value.trim().toUpperCase();
-  if (!STORE_TYPES.includes(upper)) invalid(setting, STORE_TYPES.join(', '));
-  return upper as 'PEM' | 'PKCS12' | 'JKS';
-}
-
-function translateKeystore(get: (k: string) => ClientSetting | undefined, out: Collector): void {
-  const type = get('ssl.keystore.type');
-  const declared = storeType(type);
-  const chain = get('ssl.keystore.certificate.chain');
-  const key = get('ssl.keystore.key');
-  const location = get('ssl.keystore.location');
-  if (chain || key) {
-    const which = (chain ?? key)!;
-    if (declared && declared !== 'PEM') {
-      throw new ConfigError(
-        type!.source,
-        `${type!.source}: must be PEM when ${which.source} is set; allowed: PEM`,
-      );
-    }
-    if (!chain || !key) {
-      const missing = chain ? 'ssl.keystore.key' : 'ssl.keystore.certificate.chain';
-      throw new ConfigError(
-        which.source,
-        `${which.source}: needs ${missing} as well (the certificate and its key)`,
-      );
-    }
-    if (location) {
-      throw new ConfigError(
-        location.source,
-        `${location.source}: set either ssl.keystore.location or ssl.keystore.certificate.chain + ssl.keystore.key, not both`,
-      );
-    }
-    out.put('ssl.certificate.pem', pem(chain), chain, false);
-    out.put('ssl.key.pem', pem(key), key, false);
-    return;
-  }
-  if (!location) return;
-  const kind = declared ?? inferStoreType(location.value.trim());
-  const path = location.value.trim();
-  if (kind === 'PEM') {
-    // A PEM keystore file holds the key and the chain; OpenSSL picks each out of the same file.
-    out.put('ssl.certificate.location', path, location, false);
-    out.put('ssl.key.location', path, location, false);
-  } else if (kind === 'PKCS12') {
-    out.put('ssl.keystore.location', path, location, true);
-    const password = get('ssl.keystore.password');
-    if (password) out.put('ssl.keystore.password', password.value.trim(), password, true);
-  } else {
-    throw new ConfigError(
-      (type ?? location).source,
-      `${(type ?? location).source}: librdkafka cannot read JKS keystores${declared ? '' : ` (no ssl.keystore.type, and ${path} does not end in .pem or .p12)`}; allowed ssl.keystore.type: PEM or PKCS12`,
-    );
-  }
-}
-
-function translateTruststore(get: (k: string) => ClientSetting | undefined, out: Collector): void {
-  const type = get('ssl.truststore.type');
-  const declared = storeType(type);
-  const certificates = get('ssl.truststore.certificates');
-  const location = get('ssl.truststore.location');
-  if (certificates) {
-    if (declared && declared !== 'PEM') {
-      throw new ConfigError(
-        type!.source,
-        `${type!.source}: must be PEM when ${certificates.source} is set; allowed: PEM`,
-      );
-    }
-    if (location) {
-      throw new ConfigError(
-        location.source,
-        `${location.source}: set either ssl.truststore.location or ssl.truststore.certificates, not both`,
-      );
-    }
-    out.put('ssl.ca.pem', pem(certificates), certificates, false);
-    return;
-  }
-  if (!location) return;
-  const path = location.value.trim();
-  const kind = declared ?? inferStoreType(path);
-  if (kind !== 'PEM') {
-    throw new ConfigError(
-      (type ?? location).source,
-      `${(type ?? location).source}: librdkafka cannot read ${kind} truststores${declared ? '' : ` (no ssl.truststore.type, and ${path} does not end in .pem or .crt)`}; allowed ssl.truststore.type: PEM (a PEM file in ssl.truststore.location, or ssl.truststore.certificates)`,
-    );
-  }
-  out.put('ssl.ca.location', path, location, false);
-}
-
-const JAAS_EXPECTED =
-  'expected <LoginModule class> required username="..." password="..."; for PLAIN and SCRAM';
-
-function translateSasl(
-  get: (k: string) => ClientSetting | undefined,
-  out: Collector,
-  notices: ConfigNotice[],
-): void {
-  const mechanismSetting = get('sasl.mechanism') ?? get('sasl.mechanisms');
-  let mechanism: string | undefined;
-  if (mechanismSetting) {
-    mechanism = mechanismSetting.value.trim().toUpperCase();
-    if (!SASL_MECHANISMS.includes(mechanism))
-      invalid(mechanismSetting, SASL_MECHANISMS.join(', '), 'sasl.mechanisms');
-    out.put('sasl.mechanisms', mechanism, mechanismSetting, true);
-  }
-  const jaasSetting = get('sasl.jaas.config');
-  if (!jaasSetting) return;
-  let jaas: ReturnType<typeof parseJaasConfig>;
-  try {
-    jaas = parseJaasConfig(jaasSetting.value);
-  } catch (err) {
-    throw new ConfigError(
-      jaasSetting.source,
-      `${jaasSetting.source}: malformed JAAS configuration: ${(err as Error).message}; ${JAAS_EXPECTED}`,
-    );
-  }
-  const moduleName = jaas.loginModule.slice(jaas.loginModule.lastIndexOf('.') + 1);
-  const option = (name: string): string => {
-    const v = jaas.options.get(name);
-    if (v === undefined) {
-      throw new ConfigError(
-        jaasSetting.source,
-        `${jaasSetting.source}: ${moduleName} needs the option ${name}; ${JAAS_EXPECTED}`,
-      );
-    }
-    return v;
-  };
-  const needMechanism = (allowed: string[], fallback: string | undefined): void => {
-    if (mechanism === undefined && fallback !== undefined) {
-      out.put('sasl.mechanisms', fallback, jaasSetting, false);
-      return;
-    }
-    if (mechanism === undefined || !allowed.includes(mechanism)) {
-      const key =
-        mechanismSetting?.source ?? jaasSetting.source.replace(/sasl\.jaas\.config$/, 'sasl.mechanism');
-      throw new ConfigError(
-        key,
-        `${key}: ${mechanism ?? 'unset'} does not match the ${moduleName} in ${jaasSetting.source}; allowed: ${allowed.join(', ')}`,
-      );
-    }
-  };
-  switch (moduleName) {
-    case 'PlainLoginModule':
-      needMechanism(['PLAIN'], 'PLAIN');
-      out.put('sasl.username', option('username'), jaasSetting, false);
-      out.put('sasl.password', option('password'), jaasSetting, false);
-      break;
-    case 'ScramLoginModule':
-      needMechanism(['SCRAM-SHA-256', 'SCRAM-SHA-512'], undefined);
-      out.put('sasl.username', option('username'), jaasSetting, false);
-      out.put('sasl.password', option('password'), jaasSetting, false);
-      break;
-    case 'OAuthBearerLoginModule': {
-      needMechanism(['OAUTHBEARER'], 'OAUTHBEARER');
-      // Strimzi's OAuth client options, client-credentials grant: librdkafka's built-in OIDC does the same.
-      const endpoint = jaas.options.get('oauth.token.endpoint.uri');
-      if (endpoint === undefined) {
-        throw new ConfigError(
-          jaasSetting.source,
-          `${jaasSetting.source}: OAuthBearerLoginModule needs oauth.token.endpoint.uri, oauth.client.id and oauth.client.secret (client-credentials, as librdkafka's OIDC supports); other OAuth flows are not supported`,
-        );
-      }
-      out.put('sasl.oauthbearer.method', 'oidc', jaasSetting, false);
-      out.put('sasl.oauthbearer.token.endpoint.url', endpoint, jaasSetting, false);
-      out.put('sasl.oauthbearer.client.id', option('oauth.client.id'), jaasSetting, false);
-      out.put('sasl.oauthbearer.client.secret', option('oauth.client.secret'), jaasSetting, false);
-      const scope = jaas.options.get('oauth.scope');
-      if (scope !== undefined) out.put('sasl.oauthbearer.scope', scope, jaasSetting, false);
-      for (const name of jaas.options.keys()) {
-        if (
-          !['oauth.token.endpoint.uri', 'oauth.client.id', 'oauth.client.secret', 'oauth.scope'].includes(
-            name,
-          )
-        ) {
-          notices.push({ key: `${jaasSetting.source} option ${name}`, reason: 'no librdkafka equivalent' });
-        }
-      }
-      break;
-    }
-    case 'Krb5LoginModule': {
-      needMechanism(['GSSAPI'], 'GSSAPI');
-      const keytab = jaas.options.get('keyTab');
-      const principal = jaas.options.get('principal');
-      if (keytab !== undefined) out.put('sasl.kerberos.keytab', keytab, jaasSetting, false);
-      if (principal !== undefined) out.put('sasl.kerberos.principal', principal, jaasSetting, false);
-      break;
-    }
-    default:
-      throw new ConfigError(
-        jaasSetting.source,
-        `${jaasSetting.source}: login module ${jaas.loginModule} has no librdkafka equivalent; allowed: PlainLoginModule, ScramLoginModule, OAuthBearerLoginModule (client credentials), Krb5LoginModule`,
-      );
-  }
-}
 
 /** Keys handled above as a group, never one by one. */
 const GROUPED = new Set([
@@ -547,14 +172,6 @@ const GROUPED = new Set([
   'sasl.mechanisms',
   'sasl.jaas.config',
 ]);
-
-function parseJavaInt(setting: ClientSetting, min: number, max: number, allowed: string): number {
-  const v = setting.value.trim();
-  if (!/^[-+]?\d+$/.test(v)) invalid(setting, allowed);
-  const n = Number(v);
-  if (n < min || n > max) invalid(setting, allowed);
-  return n;
-}
 
 /**
  * Translates the merged settings of one client. `defaults` sit below everything the user wrote.
