@@ -9,7 +9,7 @@ NODE_ESM := NODE_OPTIONS=--experimental-vm-modules
 JEST := $(NODE_ESM) node_modules/.bin/jest
 STACK := node dist/tests/infra/stack.js
 
-.PHONY: help prereqs deps build lint format infra test test-unit test-integration demo bench image golden clean
+.PHONY: help prereqs deps build lint format infra test test-unit test-integration test-e2e demo bench image golden clean
 
 help:
 	@echo "make demo   - start Kafka + kube-apiserver, inject a pod, run the scenario through the bridge"
@@ -47,9 +47,13 @@ test-unit: build
 	$(JEST) --selectProjects unit
 
 test-integration: build infra
-	$(STACK) run --kafka --kube -- $(JEST) --selectProjects integration e2e --runInBand
+	$(STACK) run --kafka --kube -- $(JEST) --selectProjects integration --runInBand
 
-test: lint test-unit test-integration
+# The scenario gets a stack of its own: a fresh broker and API server, as a new cluster would be.
+test-e2e: build infra
+	$(STACK) run --kafka --kube -- $(JEST) --selectProjects e2e --runInBand
+
+test: lint test-unit test-integration test-e2e
 
 demo: build infra
 	$(STACK) run --kafka --kube -- node dist/tests/e2e/demo.js

@@ -32,6 +32,7 @@ export function findContainer(pod: V1Pod, name: string): { container: V1Containe
 }
 
 async function resolveEnv(
+  pod: V1Pod,
   container: V1Container,
   namespace: string,
   reader: ObjectReader,
@@ -63,9 +64,19 @@ async function resolveEnv(
         throw new Error(`env ${e.name}: ConfigMap ${namespace}/${ref.name} has no key ${ref.key}`);
       }
       env[e.name] = value;
+    } else if (from?.fieldRef) {
+      const field = from.fieldRef.fieldPath;
+      const value =
+        field === 'metadata.namespace'
+          ? namespace
+          : field === 'metadata.name'
+            ? pod.metadata?.name
+            : undefined;
+      if (value === undefined) throw new Error(`env ${e.name}: fieldRef ${field} is not supported here`);
+      env[e.name] = value;
     } else {
       throw new Error(
-        `env ${e.name}: this kubelet stand-in supports value, secretKeyRef and configMapKeyRef only`,
+        `env ${e.name}: this kubelet stand-in supports value, secretKeyRef, configMapKeyRef and fieldRef`,
       );
     }
   }
@@ -104,7 +115,8 @@ async function materialiseVolumes(
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, content);
     }
-    mounts.set(m.mountPath, dir);
+    // A subPath mount puts one entry of the volume at mountPath (the chart mounts config.yaml this way).
+    mounts.set(m.mountPath, m.subPath ? join(dir, m.subPath) : dir);
   }
   return mounts;
 }
@@ -118,17 +130,24 @@ export function hostPath(mounts: ReadonlyMap<string, string>, arg: string): stri
   return arg;
 }
 
+/**
+ * `entrypoint` stands for the image's ENTRYPOINT, used when the container gives only `args`
+ * (our Dockerfiles: `kafka-bridge`, `bridge-injector`).
+ */
 export async function prepareContainer(
   pod: V1Pod,
   name: string,
   reader: ObjectReader,
   volumesRoot: string,
+  entrypoint: readonly string[] = [],
 ): Promise<ContainerProcess> {
   const { container, nativeSidecar } = findContainer(pod, name);
   const namespace = pod.metadata?.namespace ?? 'default';
-  const env = await resolveEnv(container, namespace, reader);
+  const env = await resolveEnv(pod, container, namespace, reader);
   const mounts = await materialiseVolumes(pod, container, reader, volumesRoot);
-  const command = [...(container.command ?? []), ...(container.args ?? [])].map((a) => hostPath(mounts, a));
+  const command = [...(container.command ?? entrypoint), ...(container.args ?? [])].map((a) =>
+    hostPath(mounts, a),
+  );
   if (command.length === 0)
     throw new Error(`container ${name} has no command: the image's entrypoint is unknown here`);
   return { container, nativeSidecar, command, env, mounts };
