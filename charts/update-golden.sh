@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Renders the chart with `helm template` into charts/golden/<name>.yaml, one file per values set:
+# Renders the chart with `helm template` into charts/golden/<name>.golden.yaml, one file per values set:
 #   default            the chart's own values
 #   <name>             charts/golden/<name>.values.yaml on top of them
 # Run it (`make golden`) after changing the chart, review the diff and commit it with the change;
@@ -21,9 +21,9 @@ KUBE_VERSION=${KUBE_VERSION:-1.36.0}
 render() { # name [values file]
   local args=(template bridge-injector charts/bridge-injector --namespace bridge-injector --kube-version "$KUBE_VERSION")
   [ $# -gt 1 ] && args+=(--values "$2")
-  "$HELM" "${args[@]}" >"charts/golden/$1.yaml.tmp"
-  mv "charts/golden/$1.yaml.tmp" "charts/golden/$1.yaml"
-  echo "charts/golden/$1.yaml"
+  "$HELM" "${args[@]}" >"charts/golden/$1.golden.yaml.tmp"
+  mv "charts/golden/$1.golden.yaml.tmp" "charts/golden/$1.golden.yaml"
+  echo "charts/golden/$1.golden.yaml"
 }
 
 render default
