@@ -14,6 +14,8 @@ export interface BridgeMetrics {
   /** HTTP requests by method, route template (e.g. `/topics/:topicname`) and status code. */
   readonly httpRequests: Counter<'method' | 'route' | 'code'>;
   readonly httpDuration: Histogram<'method' | 'route' | 'code'>;
+  /** Requests received whose response has not been sent yet (what graceful shutdown waits for). */
+  readonly httpActiveRequests: Gauge;
   /** Records the broker acknowledged, by topic. */
   readonly producedRecords: Counter<'topic'>;
   /** Key + value + header bytes of acknowledged records, by topic. */
@@ -67,6 +69,11 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): BridgeMe
     help: 'Time from request received to response sent, by method, route template and status code',
     labelNames: ['method', 'route', 'code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const httpActiveRequests = new Gauge({
+    name: 'strimzi_bridge_http_server_active_requests',
+    help: 'HTTP requests received whose response has not been sent yet',
     registers: [registry],
   });
   const producedRecords = new Counter({
@@ -152,6 +159,7 @@ export function createMetrics(opts: { defaultMetrics?: boolean } = {}): BridgeMe
     registry,
     httpRequests,
     httpDuration,
+    httpActiveRequests,
     producedRecords,
     producedBytes,
     produceErrors,

@@ -51,11 +51,13 @@ function observe(metrics: BridgeMetrics, log: Logger, inflight: InFlight) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const start = process.hrtime.bigint();
     inflight.enter();
+    metrics.httpActiveRequests.inc();
     let done = false;
     const finish = () => {
       if (done) return;
       done = true;
       inflight.leave();
+      metrics.httpActiveRequests.dec();
       const v = res.locals.contract as Validated | undefined;
       const labels = { method: req.method, route: v?.op.path ?? 'unmatched', code: String(res.statusCode) };
       metrics.httpRequests.inc(labels);

@@ -15,6 +15,9 @@ import { errors } from './errors.js';
 import { sendJson, sendNoContent } from './respond.js';
 import { route, validated } from './route.js';
 
+/** How long a produce request waits for a producer that is still connecting (start-up). */
+export const CONNECTING_WAIT_MS = 5_000;
+
 export interface ProducerRouteDeps {
   readonly producer: SharedProducer;
   /** `http.producer.enabled`: when false both endpoints answer 503. */
@@ -33,6 +36,8 @@ export function registerProducerRoutes(router: Router, deps: ProducerRouteDeps):
     const conv = converterFor(format);
     const body = req.body as { records?: HttpProducerRecord[] };
     const records = (body.records ?? []).map((r, i) => toKafkaRecord(conv, r, i));
+    // Right after start the producer may still be connecting: give it a moment rather than a 503.
+    if (deps.producer.state === 'connecting') await deps.producer.waitConnected(CONNECTING_WAIT_MS);
     const unavailable = deps.producer.unavailable();
     if (unavailable) throw unavailable;
     if (query.async === true) {

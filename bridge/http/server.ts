@@ -48,7 +48,14 @@ export async function startBridge(
     log,
     metrics,
   });
-  const admin = new KafkaAdmin({ settings: config.kafka.admin, bootstrapServers, clientId, log, metrics });
+  const admin = new KafkaAdmin({
+    settings: config.kafka.admin,
+    bootstrapServers,
+    clientId,
+    log,
+    metrics,
+    knownUnreachable: () => (producer.state === 'unreachable' ? producer.unavailable() : undefined),
+  });
   const consumers = new ConsumerRegistry({ config, log, metrics });
 
   let ready = false;

@@ -19,6 +19,7 @@ import { errors, type HttpError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { type KafkaOperation, kafkaToHttp, RD } from './errors.js';
+import { splitTopicSettings } from './producer.js';
 
 const require = createRequire(import.meta.url);
 const Kafka = require('node-rdkafka') as typeof import('node-rdkafka');
@@ -55,6 +56,11 @@ export interface AdminOptions {
   readonly log: Logger;
   readonly metrics: BridgeMetrics;
   readonly requestTimeoutMs?: number;
+  /**
+   * The producer's view of the cluster: an error when it already knows no broker answers, so a
+   * metadata request fails at once instead of after a connect timeout.
+   */
+  readonly knownUnreachable?: () => HttpError | undefined;
 }
 
 export const CONFIGS_UNAVAILABLE =
@@ -112,19 +118,19 @@ export class KafkaAdmin {
     if (this.closed) return Promise.reject(errors.shuttingDown());
     if (this.meta?.isConnected()) return Promise.resolve(this.meta);
     if (this.metaConnecting) return this.metaConnecting;
+    const down = this.opts.knownUnreachable?.();
+    if (down) return Promise.reject(down);
     const { settings, clientId, log, metrics } = this.opts;
-    const c = new Kafka.Producer(
-      {
-        'client.id': `${clientId}-admin`,
-        'statistics.interval.ms': '0',
-        ...settings,
-        'allow.auto.create.topics': false,
-        // Only the metadata context, for the per-topic errors node-rdkafka does not hand over.
-        debug: 'metadata',
-        event_cb: true,
-      } as never,
-      {},
-    );
+    const conf = splitTopicSettings({
+      'client.id': `${clientId}-admin`,
+      'statistics.interval.ms': '0',
+      ...settings,
+      'allow.auto.create.topics': false,
+      // Only the metadata context, for the per-topic errors node-rdkafka does not hand over.
+      debug: 'metadata',
+      event_cb: true,
+    });
+    const c = new Kafka.Producer(conf.global as never, conf.topic as never);
     c.on('event.log', (ev: { message: string }) => {
       const hit = parseTopicErrorLog(ev.message);
       if (hit) this.topicErrors.set(hit.topic, { error: hit.error, at: Date.now() });
@@ -134,7 +140,7 @@ export class KafkaAdmin {
     );
     c.on('event.stats', (ev: { message: string }) => metrics.recordLibrdkafkaStats('admin', ev.message));
     this.metaConnecting = new Promise<RdProducer>((resolve, reject) => {
-      c.connect({ timeout: this.timeoutMs, allTopics: false } as never, (err) => {
+      c.connect({ timeout: Math.min(this.timeoutMs, 5000), allTopics: false } as never, (err) => {
         this.metaConnecting = undefined;
         if (err) {
           reject(kafkaToHttp(err, this.op('Describe', '')));

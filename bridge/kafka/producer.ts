@@ -32,22 +32,63 @@ export interface ProducerOptions {
   readonly pollIntervalMs?: number;
 }
 
+/**
+ * librdkafka's producer topic-level properties (CONFIGURATION.md, "Topic configuration
+ * properties"). node-rdkafka installs its topic configuration object as `default_topic_conf`
+ * (src/producer.cc), which REPLACES whatever topic-level settings the global object carried:
+ * `acks=1` set globally would silently become acks=all. They must go in the topic object.
+ */
+const TOPIC_LEVEL = new Set([
+  'request.required.acks',
+  'acks',
+  'request.timeout.ms',
+  'message.timeout.ms',
+  'delivery.timeout.ms',
+  'queuing.strategy',
+  'produce.offset.report',
+  'partitioner',
+  'compression.level',
+]);
+
+/** Global and topic-level settings, split as node-rdkafka needs them (pure). */
+export function splitTopicSettings(settings: Readonly<Record<string, unknown>>): {
+  global: Record<string, unknown>;
+  topic: Record<string, unknown>;
+} {
+  const global: Record<string, unknown> = {};
+  const topic: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(settings)) (TOPIC_LEVEL.has(k) ? topic : global)[k] = v;
+  return { global, topic };
+}
+
 /** Settings the bridge needs to work as designed; the user's configuration wins for the rest. */
-export function producerSettings(
-  opts: Pick<ProducerOptions, 'settings' | 'clientId'>,
-): Record<string, unknown> {
-  return {
+export function producerSettings(opts: Pick<ProducerOptions, 'settings' | 'clientId'>): {
+  global: Record<string, unknown>;
+  topic: Record<string, unknown>;
+} {
+  const { global, topic } = splitTopicSettings({
     'client.id': opts.clientId,
     // Java's default partitioner: murmur2 of the key, random for null keys. Keys land on the same
     // partition as with the Strimzi bridge (librdkafka's own default is CRC32).
     partitioner: 'murmur2_random',
     'statistics.interval.ms': '10000',
     ...opts.settings,
+  });
+  return {
     // Ours, not overridable: delivery reports drive every response; dr_cb (not dr_msg_cb)
     // because dr_msg_cb copies every value back into JavaScript, which we never read.
-    dr_cb: true,
-    event_cb: true,
+    global: { ...global, dr_cb: true, event_cb: true },
+    topic,
   };
+}
+
+// An empty Buffer may have no backing memory; node-rdkafka then hands librdkafka a NULL pointer,
+// which Kafka stores as null (a tombstone), not as empty. A zero-length view into a real buffer
+// keeps "" and null apart.
+const EMPTY = Buffer.alloc(1).subarray(0, 0);
+
+function bytes(b: Buffer | null): Buffer | null {
+  return b !== null && b.length === 0 ? EMPTY : b;
 }
 
 type Pending = (err: LibrdKafkaError | null, report: { partition: number; offset: number } | null) => void;
@@ -58,14 +99,16 @@ interface DeliveryReport {
   opaque?: unknown;
 }
 
-const CONNECT_TIMEOUT_MS = 10_000;
+const CONNECT_TIMEOUT_MS = 5_000;
 const RETRY_MIN_MS = 500;
 const RETRY_MAX_MS = 10_000;
 
 export class SharedProducer {
   private producer: RdProducer | undefined;
   private stateValue: ProducerState = 'connecting';
-  private lastError = 'not connected yet';
+  private lastError = 'no broker has answered yet';
+  /** The last broker-level error of this connect attempt (names the address and the cause). */
+  private lastBrokerError: string | undefined;
   private inflight = 0;
   private fastPoll: NodeJS.Timeout | undefined;
   private slowPoll: NodeJS.Timeout | undefined;
@@ -97,7 +140,7 @@ export class SharedProducer {
     this.connect();
   }
 
-  /** Resolves when connected, or after `timeoutMs` (then check `state`). */
+  /** Resolves when a connect attempt ends (either way), or after `timeoutMs`; then check `state`. */
   waitConnected(timeoutMs: number): Promise<void> {
     if (this.stateValue === 'connected') return Promise.resolve();
     return new Promise((resolve) => {
@@ -116,7 +159,8 @@ export class SharedProducer {
   private connect(): void {
     if (this.stateValue === 'closing' || this.stateValue === 'closed') return;
     const { log, metrics } = this.opts;
-    const p = new Kafka.Producer(producerSettings(this.opts) as never, {});
+    const conf = producerSettings(this.opts);
+    const p = new Kafka.Producer(conf.global as never, conf.topic as never);
     this.producer = p;
     p.on('event.error', (err: LibrdKafkaError) => {
       const code = rdkafkaCode(err);
@@ -124,7 +168,8 @@ export class SharedProducer {
         this.brokersUp = false;
         metrics.kafkaReachable.set(0);
       }
-      this.lastError = err.message;
+      this.lastBrokerError = err.message;
+      if (this.stateValue === 'connected') this.lastError = err.message;
       log.warn({ code, err: err.message }, 'kafka producer error');
     });
     p.on('event.stats', (ev: { message: string }) => {
@@ -143,7 +188,11 @@ export class SharedProducer {
       if (err) {
         this.stateValue = 'unreachable';
         this.brokersUp = false;
-        this.lastError = err.message;
+        // librdkafka's own error events say more ("Connect to ipv4#10.0.0.1:9093 failed:
+        // Connection refused") than the connect callback ("broker transport failure").
+        this.lastError = this.lastBrokerError ?? err.message;
+        this.lastBrokerError = undefined;
+        for (const w of this.connectedWaiters.splice(0)) w();
         metrics.kafkaReachable.set(0);
         log.warn(
           { bootstrap: this.opts.bootstrapServers, err: err.message, retryInMs: this.retryDelay },
@@ -268,8 +317,8 @@ export class SharedProducer {
       p.produce(
         topic,
         partition ?? -1,
-        rec.value,
-        rec.key,
+        bytes(rec.value),
+        bytes(rec.key),
         rec.timestamp ?? null,
         onReport as never,
         headers as never,
