@@ -14,7 +14,7 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
     key: 'bridge.id',
     default: 'unset (`bridge-sidecar` in the built-in defaults)',
     meaning:
-      'Instance id: generated consumer names are `<bridge.id>-<uuid>` (`kafka-bridge-consumer-<uuid>` when unset); also the `client.id` of the producer and admin client.',
+      'Instance id: generated consumer names are `<bridge.id>-<uuid>` (`kafka-bridge-consumer-<uuid>` when unset); also the base of the producer and admin `client.id`.',
   },
   {
     key: 'bridge.shutdown.timeoutMs',
@@ -95,10 +95,10 @@ export const CONFIG_KEYS: readonly ConfigKeyDoc[] = [
     meaning: 'Required: `host:port[,host:port...]`.',
   },
   {
-    key: '[kafka.[producer.|consumer.|admin.]]config.providers*',
+    key: 'kafka.config.providers*',
     default: '-',
     meaning:
-      'Kafka config-provider declarations: understood (extra aliases, `param.allowed.paths`, `param.allowlist.pattern`), never passed to librdkafka.',
+      'Kafka config-provider declarations, also under `kafka.producer.`, `kafka.consumer.`, `kafka.admin.`: understood (extra aliases, `param.allowed.paths`, `param.allowlist.pattern`), never passed to librdkafka.',
   },
 ];
 

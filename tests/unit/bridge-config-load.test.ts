@@ -500,6 +500,9 @@ describe('describeConfigKeys', () => {
       expect(keys).toContain(key);
     }
     expect(CONFIG_KEYS.every((k) => k.default !== '' && k.meaning !== '')).toBe(true);
-    expect(configKeysMarkdown().split('\n')).toHaveLength(CONFIG_KEYS.length + 2);
+    const rows = configKeysMarkdown().split('\n');
+    expect(rows).toHaveLength(CONFIG_KEYS.length + 2);
+    // Three cells per row: no stray | inside a cell.
+    for (const row of rows) expect(row.split('|')).toHaveLength(5);
   });
 });
