@@ -52,10 +52,6 @@ const ERR = {
   GROUP_AUTHORIZATION_FAILED: 30,
 } as const;
 
-/** Logical offsets librdkafka understands in seek. */
-const OFFSET_BEGINNING = -2;
-const OFFSET_END = -1;
-
 /** What the instance reads: nothing yet, a subscription (topics or a pattern), or a manual assignment. */
 export type ReadMode =
   | { readonly kind: 'none' }
@@ -598,13 +594,33 @@ export class ConsumerInstance {
     });
   }
 
-  /** `positions/beginning` and `positions/end`. */
+  /**
+   * `positions/beginning` and `positions/end`. The edge is resolved to a number now (Java
+   * resolves it lazily at the next poll), so "end" means the end when the request was made: a
+   * record produced right after the 204 is read, whatever the timing of the next poll.
+   */
   seekToEdge(partitions: readonly TopicPartition[], edge: 'beginning' | 'end'): Promise<void> {
     return this.serialize(async () => {
       await this.settleInflight();
       this.requireAssigned(partitions);
-      const offset = edge === 'beginning' ? OFFSET_BEGINNING : OFFSET_END;
-      for (const p of partitions) await this.seekOne(p.topic, p.partition, offset);
+      for (const p of partitions) {
+        const marks = await this.watermarks(p.topic, p.partition);
+        await this.seekOne(p.topic, p.partition, edge === 'beginning' ? marks.lowOffset : marks.highOffset);
+      }
+    });
+  }
+
+  private watermarks(topic: string, partition: number): Promise<{ lowOffset: number; highOffset: number }> {
+    return new Promise((resolve, reject) => {
+      this.consumer.queryWatermarkOffsets(
+        topic,
+        partition,
+        Math.min(this.opts.requestTimeoutMs, 10_000),
+        (err, o) => {
+          if (err) reject(this.kafkaError(err, 'seek'));
+          else resolve(o);
+        },
+      );
     });
   }
 
