@@ -144,6 +144,7 @@ export async function startCertificateBootstrap(
             'app.kubernetes.io/managed-by': 'bridge-injector',
             ...(existing?.metadata?.labels ?? {}),
           },
+          ...(existing?.metadata?.annotations ? { annotations: existing.metadata.annotations } : {}),
           ...(existing ? { resourceVersion: existing.metadata?.resourceVersion } : {}),
         },
         // The type of an existing Secret is immutable: keep it.
