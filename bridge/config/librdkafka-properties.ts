@@ -285,3 +285,28 @@ export const RDKAFKA_PROPERTIES: ReadonlyMap<string, RdkafkaProperty> = new Map<
   ['offset.store.sync.interval.ms', { scope: 'C', type: 'int', min: -1, max: 86400000, deprecated: true }],
   ['consume.callback.max.messages', { scope: 'C', type: 'int', min: 0, max: 1000000 }],
 ]);
+
+/**
+ * Properties documented only under "Topic configuration properties". librdkafka accepts them on the
+ * global configuration (they land in `default_topic_conf`), but node-rdkafka installs its own topic
+ * configuration object as `default_topic_conf`, replacing them: whoever creates a client must put these
+ * in the topic configuration.
+ */
+export const TOPIC_LEVEL_PROPERTIES: ReadonlySet<string> = new Set([
+  'request.required.acks',
+  'acks',
+  'request.timeout.ms',
+  'message.timeout.ms',
+  'delivery.timeout.ms',
+  'queuing.strategy',
+  'produce.offset.report',
+  'partitioner',
+  'partitioner_cb',
+  'msg_order_cmp',
+  'compression.level',
+  'auto.commit.enable',
+  'auto.offset.reset',
+  'offset.store.path',
+  'offset.store.sync.interval.ms',
+  'consume.callback.max.messages',
+]);

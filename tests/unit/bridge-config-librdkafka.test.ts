@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { RDKAFKA_PROPERTIES } from '../../bridge/config/librdkafka-properties.js';
+import { RDKAFKA_PROPERTIES, TOPIC_LEVEL_PROPERTIES } from '../../bridge/config/librdkafka-properties.js';
 import { canonicalName } from '../../bridge/config/translate.js';
 
 // The documentation of the librdkafka node-rdkafka was built with.
@@ -38,5 +38,16 @@ describe('the librdkafka property table', () => {
     for (const [name, { alias }] of documented()) {
       if (alias) expect([name, canonicalName(name)]).toEqual([name, canonicalName(alias)]);
     }
+  });
+
+  it('knows which properties exist only at topic level', () => {
+    const text = readFileSync(CONFIGURATION_MD, 'utf8');
+    const topicSection = text.slice(text.indexOf('## Topic configuration properties'));
+    const globalSection = text.slice(0, text.indexOf('## Topic configuration properties'));
+    const names = (section: string) =>
+      new Set([...section.matchAll(/^([a-z][a-z0-9._]+) +\|/gm)].map((m) => m[1]!));
+    const global = names(globalSection);
+    const topicOnly = [...names(topicSection)].filter((n) => !global.has(n));
+    expect([...TOPIC_LEVEL_PROPERTIES].sort()).toEqual(topicOnly.sort());
   });
 });
