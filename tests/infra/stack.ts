@@ -151,8 +151,11 @@ async function main(): Promise<number> {
     });
     return code;
   } catch (err) {
+    // After a signal the components' failures are the ones we caused: not worth printing.
+    if (signalled) return exitCodeFor(signalled);
     say((err as Error).message);
-    return signalled ? exitCodeFor(signalled) : 1;
+    if (process.env.KEEP_STACK !== '1') say('the run directory is removed; KEEP_STACK=1 keeps its logs');
+    return 1;
   } finally {
     const t0 = Date.now();
     await Promise.allSettled(stops.map((stop) => stop()));
