@@ -41,12 +41,15 @@ async function namespace(name: string, labels: Record<string, string> = {}): Pro
   return name;
 }
 
-/** A MutatingWebhookConfiguration calling `url` for pods created in `appNamespace`, without a caBundle. */
-async function webhookConfiguration(name: string, url: string, appNamespace: string): Promise<void> {
+/**
+ * A MutatingWebhookConfiguration for pods created in `appNamespace`, without a caBundle: two webhooks,
+ * calling the first and the last of `urls` (one replica each, or the same one twice).
+ */
+async function webhookConfiguration(name: string, urls: string[], appNamespace: string): Promise<void> {
   const body: V1MutatingWebhookConfiguration = {
     metadata: { name },
-    webhooks: ['first', 'second'].map((w) => ({
-      name: `${w}.bootstrap.test`,
+    webhooks: [urls[0], urls[urls.length - 1]].map((url, i) => ({
+      name: `webhook-${i}.bootstrap.test`,
       admissionReviewVersions: ['v1'],
       sideEffects: 'None',
       failurePolicy: 'Fail',
@@ -67,7 +70,10 @@ const fingerprint = (der: Buffer) => createHash('sha256').update(der).digest('he
  * the fingerprint of the certificate its TLS handshake used, and closes every connection, so each
  * admission is a fresh handshake checked against the caBundle the API server holds at that moment.
  */
-async function labellingServer(source: CertificateBootstrap): Promise<{ server: Server; port: number }> {
+async function labellingServer(
+  source: CertificateBootstrap,
+  label = 'served-by',
+): Promise<{ server: Server; port: number }> {
   const server = createServer(source.current(), (req, res) => {
     let body = '';
     req.on('data', (d) => {
@@ -77,7 +83,7 @@ async function labellingServer(source: CertificateBootstrap): Promise<{ server: 
       const review = JSON.parse(body) as { request: { uid: string } };
       const own = (req.socket as TLSSocket).getCertificate() as { raw: Buffer } | null;
       const patch = [
-        { op: 'add', path: '/metadata/labels/served-by', value: fingerprint(own?.raw ?? Buffer.alloc(0)) },
+        { op: 'add', path: `/metadata/labels/${label}`, value: fingerprint(own?.raw ?? Buffer.alloc(0)) },
       ];
       res.setHeader('Connection', 'close');
       res.setHeader('Content-Type', 'application/json');
@@ -146,47 +152,56 @@ function httpsStatus(port: number, path: string): Promise<number> {
 }
 
 describe('certificate self-bootstrap against the real API server', () => {
-  it('creates its Secret, fills the caBundle of every webhook, and the API server keeps calling it through two CA rotations', async () => {
+  it('two replicas share one Secret, fill the caBundle of every webhook, and the API server keeps calling both through two CA rotations', async () => {
     const ns = await namespace(`bootstrap-${suffix}`);
     const apps = await namespace(`bootstrap-apps-${suffix}`);
     const mwcName = `bootstrap-${suffix}`;
 
     // Lifetimes squeezed from years and days into seconds: a CA lives 60 s (certificates are
     // backdated a minute, hence 120 s of validity), is replaced 20 s into its life, and the old and
-    // new CA overlap for 5 s at each step.
-    const bootstrap = await startCertificateBootstrap({
-      kubeConfig: kc,
-      namespace: ns,
-      secretName: 'webhook-tls',
-      webhookConfigName: mwcName,
-      serviceName: 'bridge-injector',
-      ipAddresses: ['127.0.0.1'],
-      policy: { caValidityDays: 120_000 / DAY_MS, caOverlapMs: 5_000 },
-      resyncIntervalMs: 500,
-    });
-    cleanups.push(() => bootstrap.stop());
-    // The configuration does not exist yet: the bootstrap has a certificate but is not ready.
-    expect(bootstrap.isReady()).toBe(false);
-    expect(bootstrap.notReadyReason()).toContain('does not exist');
-    const { port } = await labellingServer(bootstrap);
-    await webhookConfiguration(mwcName, `https://127.0.0.1:${port}/mutate`, apps);
-    await until('the bootstrap has patched the caBundle', () => bootstrap.isReady());
+    // new CA overlap for 5 s at each step. Both replicas reconcile every 500 ms, so they also race
+    // for every write.
+    const replica = () =>
+      startCertificateBootstrap({
+        kubeConfig: kc,
+        namespace: ns,
+        secretName: 'webhook-tls',
+        webhookConfigName: mwcName,
+        serviceName: 'bridge-injector',
+        ipAddresses: ['127.0.0.1'],
+        policy: { caValidityDays: 120_000 / DAY_MS, caOverlapMs: 5_000 },
+        resyncIntervalMs: 500,
+      });
+    const [a, b] = await Promise.all([replica(), replica()]);
+    cleanups.push(
+      () => a.stop(),
+      () => b.stop(),
+    );
+    expect(a.current().cert).toBe(b.current().cert);
+    // The configuration does not exist yet: each has a certificate but is not ready.
+    expect(a.isReady()).toBe(false);
+    expect(a.notReadyReason()).toContain('does not exist');
+    const servers = [await labellingServer(a, 'served-by-a'), await labellingServer(b, 'served-by-b')];
+    await webhookConfiguration(
+      mwcName,
+      servers.map((s) => `https://127.0.0.1:${s.port}/mutate`),
+      apps,
+    );
+    await until('both replicas saw the caBundle they patched', () => a.isReady() && b.isReady());
 
     // The Secret exists and holds what is served; every webhook's caBundle trusts it.
     const secret = await core.readNamespacedSecret({ name: 'webhook-tls', namespace: ns });
     expect(secret.type).toBe('kubernetes.io/tls');
     const stored = decodeTrustSecret(secret.data);
     if (stored.kind !== 'material') throw new Error(`unexpected Secret content: ${JSON.stringify(stored)}`);
-    expect(stored.material.serving.cert).toBe(bootstrap.current().cert);
-    expect(bootstrap.notReadyReason()).toBeUndefined();
-    expect(bootstrap.isReady()).toBe(true);
+    expect(stored.material.serving.cert).toBe(a.current().cert);
     const bundles = await caBundles(mwcName);
     expect(bundles).toHaveLength(2);
-    for (const b of bundles) expect(bundleTrusts(b, bootstrap.current().cert)).toBe(true);
+    for (const bundle of bundles) expect(bundleTrusts(bundle, a.current().cert)).toBe(true);
     const firstCa = stored.material.ca.cert;
 
-    // Create a pod every 700 ms for a minute: with failurePolicy Fail, any moment at which the API
-    // server did not trust the served certificate would refuse a pod.
+    // Create a pod every 700 ms for a minute; each goes through both replicas. With failurePolicy
+    // Fail, any moment at which the API server did not trust what a replica served refuses a pod.
     const servedBy: string[] = [];
     const failures: string[] = [];
     const started = Date.now();
@@ -199,14 +214,18 @@ describe('certificate self-bootstrap against the real API server', () => {
             spec: { containers: [{ name: 'main', image: 'busybox' }] },
           },
         });
-        servedBy.push(pod.metadata?.labels?.['served-by'] ?? 'not mutated');
+        const labels = pod.metadata?.labels ?? {};
+        servedBy.push(
+          labels['served-by-a'] ?? 'not mutated by a',
+          labels['served-by-b'] ?? 'not mutated by b',
+        );
       } catch (err) {
         failures.push(`pod p-${i} at +${Date.now() - started} ms: ${(err as Error).message}`);
       }
       await new Promise((r) => setTimeout(r, 700));
     }
     expect(failures).toEqual([]);
-    expect(servedBy).not.toContain('not mutated');
+    expect(servedBy.filter((s) => s.startsWith('not mutated'))).toEqual([]);
     // At least three different serving certificates answered (the first CA's, then each new CA's).
     expect(new Set(servedBy).size).toBeGreaterThanOrEqual(3);
     const last = decodeTrustSecret(
@@ -214,9 +233,19 @@ describe('certificate self-bootstrap against the real API server', () => {
     );
     if (last.kind !== 'material') throw new Error('the Secret became unreadable');
     expect(last.material.ca.cert).not.toBe(firstCa);
-    // The retired CA is gone from the caBundle once the overlap is over.
-    for (const b of await caBundles(mwcName)) {
-      expect(splitPem(b)).not.toContain(firstCa.endsWith('\n') ? firstCa : `${firstCa}\n`);
+    // The replicas converged again, and the first CA left the caBundle once its overlap was over.
+    await until('both replicas serve the stored certificate', async () => {
+      const now = decodeTrustSecret(
+        (await core.readNamespacedSecret({ name: 'webhook-tls', namespace: ns })).data,
+      );
+      return (
+        now.kind === 'material' &&
+        a.current().cert === now.material.serving.cert &&
+        b.current().cert === a.current().cert
+      );
+    });
+    for (const bundle of await caBundles(mwcName)) {
+      expect(splitPem(bundle)).not.toContain(firstCa.endsWith('\n') ? firstCa : `${firstCa}\n`);
     }
   }, 150_000);
 
@@ -258,7 +287,7 @@ describe('certificate self-bootstrap against the real API server', () => {
     bootstrap.onChange((m) => changes.push(m.cert));
 
     const { port } = await labellingServer(bootstrap);
-    await webhookConfiguration(mwcName, `https://127.0.0.1:${port}/mutate`, apps);
+    await webhookConfiguration(mwcName, [`https://127.0.0.1:${port}/mutate`], apps);
     await until('the bootstrap has patched the caBundle', () => bootstrap.isReady());
     const servedBy: string[] = [];
     const started = Date.now();
@@ -288,7 +317,7 @@ describe('certificate self-bootstrap against the real API server', () => {
     const ns = await namespace(`race-${suffix}`);
     const mwcName = `race-${suffix}`;
     const [portA, portB] = [await freePort(), await freePort()];
-    await webhookConfiguration(mwcName, `https://127.0.0.1:${portA}/mutate`, `race-apps-${suffix}`);
+    await webhookConfiguration(mwcName, [`https://127.0.0.1:${portA}/mutate`], `race-apps-${suffix}`);
     const dir = mkdtempSync(join(tmpdir(), 'bootstrap-race-'));
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const start = (name: string, port: number) =>
