@@ -152,7 +152,7 @@ describe('certificate rotation decisions', () => {
       'reissue-serving',
       'retire-ca',
     ]);
-  });
+  }, 60_000);
 });
 
 describe('certificate Secret layout', () => {
