@@ -109,8 +109,8 @@ function validateFromContract(contract: Contract, maxBodyBytes: number) {
       return;
     }
     const ct = req.get('content-type')?.split(';', 1)[0]?.trim().toLowerCase();
-    if (!ct || !body.validators.has(ct)) {
-      sendError(res, errors.unsupportedBodyFormat(req.get('content-type'), [...body.validators.keys()]));
+    if (!ct || !body.schemas.has(ct)) {
+      sendError(res, errors.unsupportedBodyFormat(req.get('content-type'), [...body.schemas.keys()]));
       return;
     }
     readBody(req, res, (err?: unknown) => {
@@ -129,14 +129,13 @@ function validateFromContract(contract: Contract, maxBodyBytes: number) {
         sendError(res, errors.bodyNotJson((parseErr as Error).message));
         return;
       }
-      try {
-        contract.validateBody(v.op, ct, parsed);
-      } catch (verr) {
-        sendError(res, verr);
-        return;
-      }
-      req.body = parsed;
-      next();
+      contract.validateBody(v.op, ct, parsed).then(
+        () => {
+          req.body = parsed;
+          next();
+        },
+        (verr: unknown) => sendError(res, verr),
+      );
     });
   };
 }

@@ -7,7 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
 import { errors, HttpError } from './errors.js';
 
 /** Finds `rel` in the package: from bridge/http (sources, jest) or dist/bridge/http (built). */
@@ -32,7 +32,7 @@ export function contractText(): string {
   return cachedText;
 }
 
-interface OaSchemaRef {
+export interface OaSchemaRef {
   $ref?: string;
   [k: string]: unknown;
 }
@@ -66,8 +66,8 @@ export interface Operation {
   readonly parameters: readonly OaParameter[];
   readonly body?: {
     readonly required: boolean;
-    /** content type (lower case) -> validator of the parsed body */
-    readonly validators: ReadonlyMap<string, ValidateFunction>;
+    /** content type (lower case) -> the contract's schema of the body */
+    readonly schemas: ReadonlyMap<string, OaSchemaRef>;
   };
   readonly responses: OaOperation['responses'];
 }
@@ -80,86 +80,16 @@ export interface MatchedOperation {
   readonly error?: HttpError;
 }
 
-/** One ajv instance over the whole contract; schemas are referenced as `contract#/components/...`. */
-export function createAjv(doc: OpenApiDoc): Ajv2020 {
-  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
-  // The contract's formats. int32/int64 bound the integers; byte is base64 (OpenAPI's definition).
-  ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -2147483648 && n <= 2147483647 });
-  ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
-  ajv.addFormat('byte', /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/);
-  ajv.addSchema({ $id: 'contract', components: doc.components }, 'contract');
-  return ajv;
-}
-
-function schemaRef(s: OaSchemaRef): OaSchemaRef {
-  // Inline schemas (rare in this contract) may themselves hold refs into the components.
-  return s.$ref?.startsWith('#/') ? { $ref: `contract${s.$ref}` } : s;
-}
-
-/** Compiles a schema of the contract (a `$ref` or inline schema) once. */
-export function compileSchema(ajv: Ajv2020, schema: OaSchemaRef): ValidateFunction {
-  const s = schemaRef(schema);
-  if (s.$ref && Object.keys(s).length === 1) {
-    const v = ajv.getSchema(s.$ref);
-    if (!v) throw new Error(`contract schema ${s.$ref} not found`);
-    return v;
-  }
-  return ajv.compile(rewriteRefs(s));
-}
-
-function rewriteRefs(v: unknown): never {
-  if (Array.isArray(v)) return v.map(rewriteRefs) as never;
-  if (v && typeof v === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v)) {
-      out[k] = k === '$ref' && typeof x === 'string' && x.startsWith('#/') ? `contract${x}` : rewriteRefs(x);
-    }
-    return out as never;
-  }
-  return v as never;
-}
-
-/**
- * Ajv errors as the lines of `validation_errors`. A failed `oneOf` (e.g. a record value that is
- * a number) becomes one line listing what is allowed, instead of one line per alternative.
- */
-export function formatAjvErrors(errs: readonly ErrorObject[] | null | undefined): string[] {
-  if (!errs) return [];
-  const oneOfPaths = new Set(errs.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
-  const out: string[] = [];
-  for (const e of errs) {
-    const where = e.instancePath === '' ? 'body' : e.instancePath;
-    if (e.keyword === 'oneOf') {
-      const alts = errs
-        .filter(
-          (x) =>
-            x.instancePath === e.instancePath &&
-            x.keyword === 'type' &&
-            x.schemaPath.startsWith(e.schemaPath),
-        )
-        .map((x) => String(x.params.type));
-      out.push(`${where}: must be one of ${alts.length > 0 ? alts.join(', ') : 'the allowed schemas'}`);
-      continue;
-    }
-    if (e.keyword === 'type' && oneOfPaths.has(e.instancePath) && /\/oneOf\/\d+\//.test(e.schemaPath))
-      continue;
-    if (e.keyword === 'additionalProperties') {
-      out.push(`${where}: property "${String(e.params.additionalProperty)}" is not allowed`);
-    } else if (e.keyword === 'required') {
-      out.push(`${where}: property "${String(e.params.missingProperty)}" is required`);
-    } else {
-      out.push(`${where}: ${e.message ?? e.keyword}`);
-    }
-  }
-  return [...new Set(out)];
-}
+type Schemas = typeof import('./schemas.js');
 
 export class Contract {
-  readonly ajv: Ajv2020;
   readonly operations: readonly Operation[];
+  // ajv and the compiled validators cost ~10 MB: loaded on the first body to validate, so an
+  // idle sidecar does not carry them (idle RSS is a feature of a per-pod sidecar).
+  private schemas: Promise<{ mod: Schemas; ajv: ReturnType<Schemas['createAjv']> }> | undefined;
+  private readonly validators = new Map<OaSchemaRef, ValidateFunction>();
 
   constructor(readonly doc: OpenApiDoc) {
-    this.ajv = createAjv(doc);
     const ops: Operation[] = [];
     for (const [path, item] of Object.entries(doc.paths)) {
       const shared = (item.parameters as OaParameter[] | undefined) ?? [];
@@ -170,11 +100,10 @@ export class Contract {
         const parameters = [...shared.filter((s) => !own.some((x) => x.name === s.name)), ...own];
         let body: Operation['body'];
         if (o.requestBody) {
-          const validators = new Map<string, ValidateFunction>();
-          for (const [ct, media] of Object.entries(o.requestBody.content)) {
-            validators.set(ct.toLowerCase(), compileSchema(this.ajv, media.schema));
-          }
-          body = { required: o.requestBody.required === true, validators };
+          const schemas = new Map<string, OaSchemaRef>();
+          for (const [ct, media] of Object.entries(o.requestBody.content))
+            schemas.set(ct.toLowerCase(), media.schema);
+          body = { required: o.requestBody.required === true, schemas };
         }
         ops.push({
           operationId: o.operationId,
@@ -255,10 +184,17 @@ export class Contract {
   }
 
   /** Validates a parsed body against the operation's schema for `contentType`. */
-  validateBody(op: Operation, contentType: string, body: unknown): void {
-    const v = op.body?.validators.get(contentType);
-    if (!v) throw errors.unsupportedBodyFormat(contentType, [...(op.body?.validators.keys() ?? [])]);
-    if (!v(body)) throw errors.schemaValidation(formatAjvErrors(v.errors));
+  async validateBody(op: Operation, contentType: string, body: unknown): Promise<void> {
+    const schema = op.body?.schemas.get(contentType);
+    if (!schema) throw errors.unsupportedBodyFormat(contentType, [...(op.body?.schemas.keys() ?? [])]);
+    this.schemas ??= import('./schemas.js').then((mod) => ({ mod, ajv: mod.createAjv(this.doc) }));
+    const { mod, ajv } = await this.schemas;
+    let v = this.validators.get(schema);
+    if (!v) {
+      v = mod.compileSchema(ajv, schema);
+      this.validators.set(schema, v);
+    }
+    if (!v(body)) throw errors.schemaValidation(mod.formatAjvErrors(v.errors));
   }
 }
 

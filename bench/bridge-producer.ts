@@ -1,0 +1,268 @@
+#!/usr/bin/env node
+/**
+ * Producer benchmark (issue 3), one run on one broker:
+ * - records/s produced through the bridge (json embedded format, 1 KiB values, 100 records per
+ *   request, keep-alive, acks=1) with 1 and 8 concurrent HTTP clients (autocannon), against
+ * - a direct node-rdkafka producer with the same settings sending the same records, with 1 and 8
+ *   concurrent "clients" that each send a batch of 100 and wait for its 100 delivery reports, as
+ *   an HTTP client waits for its response; and the ratio bridge / direct;
+ * - the bridge's RSS idle (after start, no request yet) and under load (peak);
+ * - the time from spawning `node dist/bridge/main.js` to `/ready` answering 200.
+ *
+ *   node dist/tests/infra/stack.js run --kafka -- node dist/bench/bridge-producer.js
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Producer } from 'node-rdkafka';
+import { createTopic } from '../tests/infra/kafka-admin.js';
+import { freePort } from '../tests/infra/ports.js';
+import { type Supervised, supervise } from '../tests/infra/process.js';
+import { type KafkaState, loadStack, type StackState } from '../tests/infra/state.js';
+
+const require = createRequire(import.meta.url);
+const Kafka = require('node-rdkafka') as typeof import('node-rdkafka');
+
+// autocannon ships no types: the part used here.
+interface AutocannonResult {
+  readonly duration: number;
+  readonly '2xx': number;
+  readonly non2xx: number;
+  readonly errors: number;
+  readonly latency: { readonly p50: number; readonly p99: number };
+}
+type Autocannon = (
+  opts: Record<string, unknown>,
+  cb: (err: Error | null, res: AutocannonResult) => void,
+) => unknown;
+const autocannon = require('autocannon') as Autocannon;
+
+const here = dirname(fileURLToPath(import.meta.url));
+const BRIDGE_MAIN = join(here, '..', 'bridge', 'main.js');
+const RECORDS_PER_REQUEST = 100;
+const CLIENTS = [1, 8] as const;
+const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 10);
+const STARTS = 5;
+
+/** One record value: a JSON object of ~1 KiB once serialized. */
+const VALUE = { id: 'bench', data: 'x'.repeat(1000) };
+const BODY = JSON.stringify({
+  records: Array.from({ length: RECORDS_PER_REQUEST }, () => ({ value: VALUE })),
+});
+const VALUE_BYTES = Buffer.from(JSON.stringify(VALUE));
+
+export interface ProducerBenchFigures {
+  readonly startToReadyMs: { readonly min: number; readonly median: number; readonly max: number };
+  readonly idleRssMiB: number;
+  readonly loadRssMiB: number;
+  readonly bridge: Record<number, { recordsPerS: number; p50Ms: number; p99Ms: number; failures: number }>;
+  readonly direct: Record<number, { recordsPerS: number }>;
+  readonly ratio: Record<number, number>;
+}
+
+function rssMiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : Number.NaN;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+interface Bridge {
+  readonly url: string;
+  readonly proc: Supervised;
+  readonly readyMs: number;
+}
+
+async function spawnBridge(kafka: KafkaState, dir: string, n: number): Promise<Bridge> {
+  const props = join(dir, `bridge-${n}.properties`);
+  writeFileSync(
+    props,
+    `http.host=127.0.0.1\nhttp.port=${await freePort()}\nhttp.management.port=${await freePort()}\nkafka.bootstrap.servers=${kafka.plaintext}\nkafka.producer.acks=1\nlog.level=warn\n`,
+  );
+  const port = Number(/http\.port=(\d+)/.exec(readFileSync(props, 'utf8'))![1]);
+  const url = `http://127.0.0.1:${port}`;
+  const t0 = performance.now();
+  const proc = supervise(`bench-bridge-${n}`, process.execPath, [BRIDGE_MAIN, '--config-file', props], {
+    logFile: join(dir, `bridge-${n}.log`),
+  });
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/ready`)).status === 200) break;
+    } catch {
+      // not listening yet
+    }
+    if (performance.now() - t0 > 20_000) {
+      await proc.stop();
+      throw new Error(`bridge not ready after 20 s: ${proc.logTail()}`);
+    }
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  return { url, proc, readyMs: performance.now() - t0 };
+}
+
+function runAutocannon(url: string, connections: number, duration: number): Promise<AutocannonResult> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      {
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kafka.json.v2+json' },
+        body: BODY,
+        connections,
+        pipelining: 1,
+        duration,
+      },
+      (err, res) => (err ? reject(err) : resolve(res)),
+    );
+  });
+}
+
+/** `clients` loops, each sending 100 records and awaiting their 100 delivery reports, for `seconds`. */
+async function directProducer(
+  kafka: KafkaState,
+  topic: string,
+  clients: number,
+  seconds: number,
+): Promise<number> {
+  const p: Producer = new Kafka.Producer(
+    { 'bootstrap.servers': kafka.plaintext, dr_cb: true } as never,
+    { acks: '1', partitioner: 'murmur2_random' } as never,
+  );
+  await new Promise<void>((resolve, reject) => p.connect({}, (err) => (err ? reject(err) : resolve())));
+  p.on('delivery-report', (err, report) => {
+    (report.opaque as (e: unknown) => void)(err);
+  });
+  p.setPollInterval(2);
+  let delivered = 0;
+  let failed = 0;
+  const batch = () =>
+    Promise.all(
+      Array.from(
+        { length: RECORDS_PER_REQUEST },
+        () =>
+          new Promise<void>((resolve) => {
+            p.produce(topic, null, VALUE_BYTES, null, null, ((err: unknown) => {
+              if (err) failed++;
+              else delivered++;
+              resolve();
+            }) as never);
+          }),
+      ),
+    );
+  // Warm-up (connections, metadata), not counted.
+  await batch();
+  delivered = 0;
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      while (performance.now() < end) await batch();
+    }),
+  );
+  const elapsed = (performance.now() - start) / 1000;
+  p.setPollInterval(0);
+  await new Promise<void>((resolve) => p.disconnect(() => resolve()));
+  if (failed > 0) throw new Error(`direct producer: ${failed} records failed`);
+  return delivered / elapsed;
+}
+
+export async function benchProducer(stack: StackState): Promise<ProducerBenchFigures & { markdown: string }> {
+  const kafka = stack.kafka;
+  if (!kafka) throw new Error('the producer benchmark needs Kafka (stack.js run --kafka)');
+  const topic = `bench-producer-${Math.random().toString(36).slice(2, 8)}`;
+  await createTopic(kafka, topic, 3);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-producer-'));
+
+  // Start-up: spawn to /ready, several times (the first start also warms the page cache).
+  const readies: number[] = [];
+  for (let i = 0; i < STARTS; i++) {
+    const b = await spawnBridge(kafka, dir, i);
+    readies.push(b.readyMs);
+    await b.proc.stop();
+  }
+
+  const bridge = await spawnBridge(kafka, dir, 99);
+  const pid = bridge.proc.child.pid!;
+  const figures: ProducerBenchFigures = {
+    startToReadyMs: { min: Math.min(...readies), median: median(readies), max: Math.max(...readies) },
+    idleRssMiB: 0,
+    loadRssMiB: 0,
+    bridge: {},
+    direct: {},
+    ratio: {},
+  };
+  try {
+    // Idle: started, producer connected, no request yet.
+    await new Promise((r) => setTimeout(r, 3000));
+    (figures as { idleRssMiB: number }).idleRssMiB = rssMiB(pid);
+    let peak = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMiB(pid));
+    }, 250);
+    const url = `${bridge.url}/topics/${topic}`;
+    await runAutocannon(url, 8, 2); // warm-up: JIT, connections, ajv compile
+    for (const c of CLIENTS) {
+      const r = await runAutocannon(url, c, DURATION_S);
+      figures.bridge[c] = {
+        recordsPerS: (r['2xx'] * RECORDS_PER_REQUEST) / r.duration,
+        p50Ms: r.latency.p50,
+        p99Ms: r.latency.p99,
+        failures: r.non2xx + r.errors,
+      };
+    }
+    clearInterval(sampler);
+    (figures as { loadRssMiB: number }).loadRssMiB = peak;
+    const metrics = await (await fetch(`${bridge.url}/metrics`)).text();
+    const recordErrors = new RegExp(`strimzi_bridge_producer_record_errors_total\\{topic="${topic}"`).test(
+      metrics,
+    );
+    if (recordErrors) throw new Error('the bridge answered per-record errors during the benchmark');
+  } finally {
+    await bridge.proc.stop();
+  }
+
+  for (const c of CLIENTS) {
+    figures.direct[c] = { recordsPerS: await directProducer(kafka, topic, c, DURATION_S) };
+    figures.ratio[c] = figures.bridge[c]!.recordsPerS / figures.direct[c]!.recordsPerS;
+  }
+
+  const f = (n: number, d = 0) =>
+    n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const rows = CLIENTS.map(
+    (c) =>
+      `| ${c} | ${f(figures.bridge[c]!.recordsPerS)} | ${f(figures.bridge[c]!.p50Ms, 1)} / ${f(figures.bridge[c]!.p99Ms, 1)} | ${f(figures.direct[c]!.recordsPerS)} | **${f(figures.ratio[c]!, 2)}** |`,
+  );
+  const markdown = [
+    '### Bridge producer (issue 3)',
+    '',
+    `\`node dist/tests/infra/stack.js run --kafka -- node dist/bench/bridge-producer.js\`: json embedded format, ${RECORDS_PER_REQUEST} records of ~1 KiB per request, keep-alive, acks=1, ${DURATION_S} s per point, one broker (PLAINTEXT), 3 partitions. The direct baseline is node-rdkafka in one process with the same settings; each of its "clients" sends 100 records and waits for their delivery reports, as an HTTP client waits for its response.`,
+    '',
+    '| clients | bridge records/s | request p50 / p99 ms | direct node-rdkafka records/s | ratio (target ≥ 0.7 at 8) |',
+    '|---:|---:|---:|---:|---:|',
+    ...rows,
+    '',
+    `| bridge RSS idle (target < 64 MiB) | bridge RSS peak under load | spawn → /ready 200 (target < 500 ms), median of ${STARTS} (min–max) |`,
+    '|---:|---:|---:|',
+    `| ${f(figures.idleRssMiB, 1)} MiB | ${f(figures.loadRssMiB, 1)} MiB | ${f(figures.startToReadyMs.median)} ms (${f(figures.startToReadyMs.min)}–${f(figures.startToReadyMs.max)}) |`,
+  ].join('\n');
+  return { ...figures, markdown };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  benchProducer(loadStack()).then(
+    (r) => {
+      process.stdout.write(`${r.markdown}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
