@@ -8,7 +8,7 @@ import { buildSidecar, volumeName } from './sidecar.js';
 export type Mutation =
   | { readonly outcome: 'injected'; readonly pod: V1Pod; readonly warnings: readonly string[] }
   | {
-      readonly outcome: 'not-requested' | 'already-injected' | 'excluded-namespace';
+      readonly outcome: 'not-requested' | 'already-injected' | 'excluded-namespace' | 'unsupported-pod';
       readonly warnings: readonly string[];
     }
   | { readonly outcome: 'denied'; readonly errors: readonly string[]; readonly warnings: readonly string[] };
@@ -75,6 +75,22 @@ export function mutatePod(pod: V1Pod, namespace: string, config: InjectorConfig)
   }
   const resolved = resolveInjection(annotations, config);
   if (resolved.kind === 'skip') return { outcome: 'not-requested', warnings: resolved.warnings };
+  // A static pod's mirror cannot be changed, and in the node's network namespace the bridge's
+  // loopback ports would be the node's, shared by every such pod on it (Istio and Linkerd skip both).
+  if (annotations?.['kubernetes.io/config.mirror'] !== undefined) {
+    return {
+      outcome: 'unsupported-pod',
+      warnings: [`${PREFIX}inject ignored: mirror pods of static pods are never injected`],
+    };
+  }
+  if (pod.spec?.hostNetwork === true) {
+    return {
+      outcome: 'unsupported-pod',
+      warnings: [
+        `${PREFIX}inject ignored: hostNetwork pods are not injected (the bridge's ports would be the node's)`,
+      ],
+    };
+  }
   // Reinvocation and pods created from an already injected manifest: nothing more, whatever the annotations say now.
   if (annotations?.[STATUS_ANNOTATION] === STATUS_INJECTED)
     return { outcome: 'already-injected', warnings: [] };
@@ -96,9 +112,16 @@ export function mutatePod(pod: V1Pod, namespace: string, config: InjectorConfig)
       warnings: resolved.warnings,
     };
   }
+  const restart = pod.spec?.restartPolicy;
+  const lingering =
+    spec.placement.kind === 'first' && (restart === 'Never' || restart === 'OnFailure')
+      ? [
+          `${PREFIX}native-sidecar "false": the bridge keeps this restartPolicy ${restart} pod running after the app exits`,
+        ]
+      : [];
   return {
     outcome: 'injected',
     pod: addSidecar(pod, spec),
-    warnings: [...resolved.warnings, ...portWarnings(pod, spec)],
+    warnings: [...resolved.warnings, ...portWarnings(pod, spec), ...lingering],
   };
 }

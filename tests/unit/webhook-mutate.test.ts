@@ -186,6 +186,43 @@ describe('mutatePod + createPatch over pod shapes', () => {
     if (m.outcome === 'denied') expect(m.errors[0]).toMatch(/volume named kafka-bridge-config/);
   });
 
+  test('mirror pods and hostNetwork pods are not injected, with the reason', () => {
+    const mirror = mutatePod(
+      {
+        metadata: { annotations: { ...inject, 'kubernetes.io/config.mirror': 'abc' } },
+        spec: { containers: [app] },
+      },
+      'apps',
+      config,
+    );
+    expect(mirror).toEqual({
+      outcome: 'unsupported-pod',
+      warnings: ['bridge.strimzi/inject ignored: mirror pods of static pods are never injected'],
+    });
+    const host = mutatePod(
+      { metadata: { annotations: inject }, spec: { containers: [app], hostNetwork: true } },
+      'apps',
+      config,
+    );
+    expect(host.outcome).toBe('unsupported-pod');
+    expect(host.warnings[0]).toMatch(/hostNetwork pods are not injected/);
+  });
+
+  test('native-sidecar false in a run-to-completion pod warns that the bridge keeps it running', () => {
+    const m = mutatePod(
+      {
+        metadata: { annotations: { ...inject, 'bridge.strimzi/native-sidecar': 'false' } },
+        spec: { containers: [app], restartPolicy: 'OnFailure' },
+      },
+      'apps',
+      config,
+    );
+    expect(m.outcome).toBe('injected');
+    expect(m.warnings).toEqual([
+      'bridge.strimzi/native-sidecar "false": the bridge keeps this restartPolicy OnFailure pod running after the app exits',
+    ]);
+  });
+
   test('an app container declaring the bridge port is warned about', () => {
     const pod: V1Pod = {
       metadata: { annotations: inject },
