@@ -52,6 +52,12 @@ const ERR = {
   GROUP_AUTHORIZATION_FAILED: 30,
 } as const;
 
+/**
+ * The longest a single consume call waits (it holds a libuv pool thread meanwhile). A poll with a
+ * longer `timeout` makes several calls, so long polls take turns on the pool instead of holding it.
+ */
+export const CONSUME_SLICE_MS = 250;
+
 /** What the instance reads: nothing yet, a subscription (topics or a pattern), or a manual assignment. */
 export type ReadMode =
   | { readonly kind: 'none' }
@@ -405,7 +411,11 @@ export class ConsumerInstance {
       const deadline = Date.now() + Math.max(0, opts.timeoutMs);
       if (this.pending.length === 0) await this.fill(deadline);
       const result = this.take(opts.maxBytes);
-      if (result.count === 0 && this.kafkaDown !== null) await this.probeKafka(deadline);
+      if (result.count === 0) {
+        // An error event served by the same consume call is dispatched separately: let it land.
+        await new Promise((r) => setImmediate(r));
+        if (this.kafkaDown !== null) await this.probeKafka(deadline);
+      }
       return result;
     });
   }
@@ -416,7 +426,8 @@ export class ConsumerInstance {
       const remaining = deadline - Date.now();
       if (!this.inflight) {
         // A zero timeout still asks librdkafka once, so `timeout=0` returns what is already fetched.
-        this.inflight = this.fetch(Math.max(0, remaining)).finally(() => {
+        // A long poll waits in slices, so it never holds a pool thread for long at a time.
+        this.inflight = this.fetch(Math.min(CONSUME_SLICE_MS, Math.max(0, remaining))).finally(() => {
           this.inflight = null;
         });
       }

@@ -1,0 +1,320 @@
+#!/usr/bin/env node
+/**
+ * Consumer benchmark (issue 4), each figure beside its baseline from the same run:
+ * - records/s consumed through the bridge (1 KiB values, binary format, polls of up to 1 MiB)
+ *   against a direct node-rdkafka consumer reading the same topic; the ratio;
+ * - the bridge's RSS with 0, 1 and 50 idle (created + subscribed) instances;
+ * - poll latency p50/p99 with 1 and with 50 instances polling at once, on a topic with data and
+ *   on an empty one (where every answer should come at its own `timeout`, not later).
+ *
+ *   node dist/bench/bridge-consumer.js            (under `stack.js run --kafka`, or via `make bench`)
+ *   BENCH_CONSUMER_RECORDS=20000 ...              (default 50000)
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import rdkafka from 'node-rdkafka';
+import { createTopic } from '../tests/infra/kafka-admin.js';
+import { freePort } from '../tests/infra/ports.js';
+import { type Supervised, supervise, waitUntilReady } from '../tests/infra/process.js';
+import { loadStack, type StackState } from '../tests/infra/state.js';
+
+const BINARY = 'application/vnd.kafka.binary.v2+json';
+const V2 = 'application/vnd.kafka.v2+json';
+const here = dirname(fileURLToPath(import.meta.url));
+const MAIN = join(here, '..', 'bridge', 'main.js');
+
+export interface ConsumerBenchResult {
+  readonly records: number;
+  readonly directRecordsPerSec: number;
+  readonly bridgeRecordsPerSec: number;
+  readonly ratio: number;
+  readonly rssMiB: { readonly none: number; readonly one: number; readonly fifty: number };
+  readonly idleInstanceMiB: { readonly one: number; readonly eachOfFifty: number };
+  readonly latencyMs: {
+    readonly data1: Percentiles;
+    readonly data50: Percentiles;
+    readonly empty1: Percentiles;
+    readonly empty50: Percentiles;
+  };
+  readonly markdown: string;
+}
+
+interface Percentiles {
+  readonly p50: number;
+  readonly p99: number;
+  readonly max: number;
+  readonly n: number;
+}
+
+function percentiles(samples: number[]): Percentiles {
+  const s = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * s.length))] ?? Number.NaN;
+  return { p50: at(0.5), p99: at(0.99), max: s[s.length - 1] ?? Number.NaN, n: s.length };
+}
+
+const unique = (p: string) => `${p}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+
+async function fill(bootstrap: string, topic: string, n: number, size: number): Promise<void> {
+  const producer = new rdkafka.Producer({
+    'bootstrap.servers': bootstrap,
+    dr_cb: true,
+    'linger.ms': 20,
+    'batch.num.messages': 10000,
+    'queue.buffering.max.kbytes': 262144,
+    acks: 1,
+  } as rdkafka.ProducerGlobalConfig);
+  await new Promise<void>((res, rej) => producer.connect({}, (e) => (e ? rej(e) : res())));
+  producer.setPollInterval(5);
+  let acked = 0;
+  const done = new Promise<void>((res, rej) => {
+    producer.on('delivery-report', (err) => {
+      if (err) rej(err);
+      else if (++acked === n) res();
+    });
+  });
+  const value = Buffer.alloc(size, 120);
+  for (let i = 0; i < n; i++) {
+    for (;;) {
+      try {
+        producer.produce(topic, null, value, `k${i}`);
+        break;
+      } catch {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+  await done;
+  await new Promise((r) => producer.disconnect(r));
+}
+
+/** A direct node-rdkafka consumer with consume(500) batches: records/s from the first record to the last. */
+async function direct(bootstrap: string, topic: string, n: number): Promise<number> {
+  const c = new rdkafka.KafkaConsumer(
+    { 'bootstrap.servers': bootstrap, 'group.id': unique('direct'), 'enable.auto.commit': false },
+    { 'auto.offset.reset': 'earliest' },
+  );
+  await new Promise<void>((res, rej) => c.connect({}, (e) => (e ? rej(e) : res())));
+  c.subscribe([topic]);
+  c.setDefaultConsumeTimeout(1000);
+  let got = 0;
+  let start = 0;
+  while (got < n) {
+    const msgs = await new Promise<rdkafka.Message[]>((res, rej) =>
+      c.consume(500, (e, m) => (e ? rej(e) : res(m))),
+    );
+    if (msgs.length > 0 && start === 0) start = performance.now();
+    got += msgs.length;
+  }
+  const secs = (performance.now() - start) / 1000;
+  await new Promise((r) => c.disconnect(r));
+  return n / secs;
+}
+
+interface Bridge {
+  readonly url: string;
+  readonly proc: Supervised;
+  rssMiB(): number;
+  stop(): Promise<void>;
+}
+
+async function startBridge(bootstrap: string): Promise<Bridge> {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-consumer-'));
+  const port = await freePort();
+  const mgmt = await freePort();
+  const file = join(dir, 'bridge.properties');
+  writeFileSync(
+    file,
+    [
+      'bridge.id=bench',
+      'http.host=127.0.0.1',
+      `http.port=${port}`,
+      `http.management.port=${mgmt}`,
+      `kafka.bootstrap.servers=${bootstrap}`,
+      'log.level=warn',
+      '',
+    ].join('\n'),
+  );
+  const proc = supervise('kafka-bridge', process.execPath, [MAIN, '--config-file', file], {
+    logFile: join(dir, 'bridge.log'),
+  });
+  await waitUntilReady(
+    proc,
+    async () => (await fetch(`http://127.0.0.1:${mgmt}/ready`)).status === 200,
+    20_000,
+  );
+  return {
+    url: `http://127.0.0.1:${port}`,
+    proc,
+    rssMiB() {
+      const status = readFileSync(`/proc/${proc.child.pid}/status`, 'utf8');
+      const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+      return kb / 1024;
+    },
+    stop: () => proc.stop(15_000),
+  };
+}
+
+async function call(
+  url: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  accept?: string,
+): Promise<{ status: number; text: string }> {
+  const res = await fetch(`${url}${path}`, {
+    method,
+    headers: {
+      ...(body !== undefined ? { 'content-type': V2 } : {}),
+      ...(accept ? { accept } : {}),
+    },
+    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function instance(url: string, group: string, topic: string): Promise<string> {
+  const r = await call(url, 'POST', `/consumers/${group}`, {
+    'auto.offset.reset': 'earliest',
+    format: 'binary',
+  });
+  if (r.status !== 200) throw new Error(`create consumer: ${r.status} ${r.text}`);
+  const path = new URL((JSON.parse(r.text) as { base_uri: string }).base_uri).pathname;
+  const s = await call(url, 'POST', `${path}/subscription`, { topics: [topic] });
+  if (s.status !== 204) throw new Error(`subscribe: ${s.status} ${s.text}`);
+  return path;
+}
+
+async function throughBridge(b: Bridge, topic: string, n: number): Promise<number> {
+  const path = await instance(b.url, unique('bridge'), topic);
+  let got = 0;
+  let start = 0;
+  while (got < n) {
+    const r = await call(b.url, 'GET', `${path}/records?timeout=1000&max_bytes=1048576`, undefined, BINARY);
+    if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.text.slice(0, 200)}`);
+    // The client parses what it receives, as any client must.
+    const records = (JSON.parse(r.text) as unknown[]).length;
+    if (records > 0 && start === 0) start = performance.now();
+    got += records;
+  }
+  const secs = (performance.now() - start) / 1000;
+  await call(b.url, 'DELETE', path);
+  return n / secs;
+}
+
+/** `clients` instances poll in parallel loops for `ms`; latency of every poll. */
+async function latency(
+  b: Bridge,
+  topic: string,
+  clients: number,
+  ms: number,
+  query: string,
+): Promise<Percentiles> {
+  const paths = await Promise.all(
+    Array.from({ length: clients }, () => instance(b.url, unique('lat'), topic)),
+  );
+  // Let every instance join its group before measuring.
+  await Promise.all(
+    paths.map((p) => call(b.url, 'GET', `${p}/records?timeout=2000&max_bytes=1`, undefined, BINARY)),
+  );
+  const samples: number[] = [];
+  const until = performance.now() + ms;
+  await Promise.all(
+    paths.map(async (p) => {
+      while (performance.now() < until) {
+        const t0 = performance.now();
+        const r = await call(b.url, 'GET', `${p}/records?${query}`, undefined, BINARY);
+        samples.push(performance.now() - t0);
+        if (r.status !== 200 && r.status !== 422)
+          throw new Error(`poll: ${r.status} ${r.text.slice(0, 200)}`);
+      }
+    }),
+  );
+  await Promise.all(paths.map((p) => call(b.url, 'DELETE', p)));
+  return percentiles(samples);
+}
+
+async function settle(ms: number): Promise<void> {
+  await new Promise((r) => setTimeout(r, ms));
+}
+
+export async function benchConsumer(stack: StackState): Promise<ConsumerBenchResult> {
+  const kafka = stack.kafka;
+  if (!kafka) throw new Error('the consumer benchmark needs Kafka (stack.js run --kafka)');
+  const bootstrap = kafka.plaintext;
+  const n = Number(process.env.BENCH_CONSUMER_RECORDS ?? 50_000);
+  const topic = unique('bench-consume');
+  const empty = unique('bench-empty');
+  await createTopic(kafka, topic, 4);
+  await createTopic(kafka, empty, 1);
+  await fill(bootstrap, topic, n, 1024);
+
+  const directRate = await direct(bootstrap, topic, n);
+  const b = await startBridge(bootstrap);
+  try {
+    const bridgeRate = await throughBridge(b, topic, n);
+
+    // Idle memory: created + subscribed + joined, then left alone.
+    global.gc?.();
+    await settle(1500);
+    const none = b.rssMiB();
+    const first = await instance(b.url, unique('idle'), empty);
+    await call(b.url, 'GET', `${first}/records?timeout=2000`, undefined, BINARY);
+    await settle(2000);
+    const one = b.rssMiB();
+    const more = await Promise.all(Array.from({ length: 49 }, () => instance(b.url, unique('idle'), empty)));
+    await Promise.all(more.map((p) => call(b.url, 'GET', `${p}/records?timeout=2000`, undefined, BINARY)));
+    await settle(3000);
+    const fifty = b.rssMiB();
+    await Promise.all([first, ...more].map((p) => call(b.url, 'DELETE', p)));
+
+    const data1 = await latency(b, topic, 1, 5000, 'timeout=100&max_bytes=65536');
+    const data50 = await latency(b, topic, 50, 8000, 'timeout=100&max_bytes=65536');
+    const empty1 = await latency(b, empty, 1, 3000, 'timeout=100');
+    const empty50 = await latency(b, empty, 50, 5000, 'timeout=100');
+
+    const ratio = bridgeRate / directRate;
+    const f = (x: number) => x.toFixed(1);
+    const l = (p: Percentiles) => `${f(p.p50)} / ${f(p.p99)} ms (max ${f(p.max)}, ${p.n} polls)`;
+    const markdown = [
+      '### consumer (issue 4)',
+      '',
+      `\`node dist/bench/bridge-consumer.js\` under \`stack.js run --kafka\` (part of \`make bench\`). ${n} records of 1 KiB on 4 partitions, one broker on the same machine.`,
+      '',
+      '| measure | bridge | baseline | ratio |',
+      '|---|---|---|---|',
+      `| consume records/s (binary, polls of up to 1 MiB; baseline: direct node-rdkafka consume(500)) | ${bridgeRate.toFixed(0)} | ${directRate.toFixed(0)} | ${ratio.toFixed(2)} |`,
+      `| RSS with 1 idle instance | ${f(one)} MiB | ${f(none)} MiB (no instance) | +${f(one - none)} MiB |`,
+      `| RSS with 50 idle instances | ${f(fifty)} MiB | ${f(none)} MiB (no instance) | +${f((fifty - none) / 50)} MiB each |`,
+      `| poll latency p50 / p99, topic with data (timeout=100, max_bytes=64 KiB) | 50 at once: ${l(data50)} | 1 alone: ${l(data1)} | |`,
+      `| poll latency p50 / p99, empty topic (timeout=100) | 50 at once: ${l(empty50)} | 1 alone: ${l(empty1)} | |`,
+      '',
+    ].join('\n');
+    return {
+      records: n,
+      directRecordsPerSec: directRate,
+      bridgeRecordsPerSec: bridgeRate,
+      ratio,
+      rssMiB: { none, one, fifty },
+      idleInstanceMiB: { one: one - none, eachOfFifty: (fifty - none) / 50 },
+      latencyMs: { data1, data50, empty1, empty50 },
+      markdown,
+    };
+  } finally {
+    await b.stop();
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  benchConsumer(loadStack()).then(
+    (r) => {
+      process.stdout.write(`${r.markdown}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`bench consumer failed: ${(err as Error).stack ?? String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
