@@ -318,6 +318,27 @@ describe('the bridge-injector chart', () => {
     }
     expect(await admissionCount(port)).toBe(calls0 + 1);
 
+    // `helm upgrade` does not render a caBundle; its three-way merge must leave the webhook's in place.
+    await ok('helm', [
+      'upgrade',
+      release,
+      CHART,
+      '--namespace',
+      ns,
+      '--reuse-values',
+      '--set',
+      'webhook.timeoutSeconds=7',
+    ]);
+    const upgraded = await admission.readMutatingWebhookConfiguration({ name: fullname });
+    expect(upgraded.webhooks?.[0]?.timeoutSeconds).toBe(7);
+    expect(upgraded.webhooks?.[0]?.clientConfig.caBundle).toBe(after.webhooks?.[0]?.clientConfig.caBundle);
+    const again = await createPod(appNs, 'after-upgrade', {
+      'bridge.strimzi/inject': 'true',
+      'bridge.strimzi/bootstrap-servers': 'kafka.example:9092',
+      'bridge.strimzi/auth': 'none',
+    });
+    expect(again.spec?.initContainers?.map((c) => c.name)).toEqual(['kafka-bridge']);
+
     // Least privilege, as the API server's authorizer sees the ServiceAccount.
     const as = ['--as', `system:serviceaccount:${ns}:${sa}`];
     const can = async (...what: string[]) =>
