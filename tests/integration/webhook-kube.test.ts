@@ -376,6 +376,18 @@ describe('bridge-injector against the real kube-apiserver', () => {
     });
   });
 
+  test('an unknown bridge.strimzi/* key reaches the client as a Warning header, and the pod is injected', async () => {
+    const res = await core.createNamespacedPodWithHttpInfo({
+      namespace: labelled,
+      body: pod('warned', { ...SCENARIO, 'bridge.strimzi/memory-limt': '1Gi' }),
+    });
+    expect(res.data.spec?.initContainers?.map((c) => c.name)).toEqual(['kafka-bridge']);
+    const headers = res.headers as Record<string, string>;
+    expect(headers.warning).toContain(
+      'unknown annotation bridge.strimzi/memory-limt ignored (did you mean bridge.strimzi/memory-limit?)',
+    );
+  });
+
   test('a server-side dry run comes back mutated and nothing is stored', async () => {
     const before = metric(await scrape(), 'injected');
     const dry = await core.createNamespacedPod({
