@@ -124,6 +124,17 @@ describe('certificate rotation decisions', () => {
     ]);
   });
 
+  it('promotes the new CA early rather than keep signing with a CA about to expire', async () => {
+    const m = await steadyAt(T0);
+    const next = await createCa('next', { days: 30, notBefore: at(29.5 * DAY) });
+    const introducing: TrustMaterial = { phase: 'introducing', ca: m.ca, nextCa: next, serving: m.serving };
+    // Only 0.3 days into the 1-day overlap, but the old CA has 0.2 days left.
+    expect(decide(material(introducing), at(29.8 * DAY), policy)).toEqual({
+      action: 'promote-ca',
+      reason: 'the old CA expires before the overlap would end',
+    });
+  });
+
   it('never serves a certificate that the caBundle published one step earlier does not trust (100 days, 6-hour steps)', async () => {
     let observed: Observed = { kind: 'absent' };
     let published: string | undefined;
