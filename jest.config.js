@@ -1,4 +1,4 @@
-// ESM all the way: @kubernetes/client-node 2.x ships only ESM, so jest runs in its
+// ESM all the way: @kubernetes/client-node (1.x, like 2.x) ships only ESM, so jest runs in its
 // native-ESM mode (node --experimental-vm-modules) with ts-jest's ESM preset.
 /** @type {import('jest').Config} */
 const esm = {
