@@ -52,5 +52,6 @@ const header = [
   `Produced by \`make bench\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node.js ${process.version}. The load generator shares the cores with what it measures; each figure stands beside its baseline from the same run, so read the ratios.`,
   '',
 ];
-if (!only) writeFileSync(join(here, '../../bench/RESULTS.md'), `${header.join('\n')}\n${sections.join('\n\n')}\n`);
+if (!only)
+  writeFileSync(join(here, '../../bench/RESULTS.md'), `${header.join('\n')}\n${sections.join('\n\n')}\n`);
 process.exit(failed ? 1 : 0);
