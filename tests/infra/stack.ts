@@ -46,9 +46,29 @@ export function parseArgs(argv: readonly string[]): Args {
     else if (f === '--kube') components.add('kube');
     else throw new Error(`unknown option '${f}': allowed are --kafka and --kube\n${USAGE}`);
   }
-  if (mode === 'run' && command.length === 0) throw new Error(`'run' needs a command after '--'\n${USAGE}`);
+  if (mode === 'run' && splitAssignments(command).argv.length === 0) {
+    throw new Error(`'run' needs a command after '--'\n${USAGE}`);
+  }
   if (mode === 'up' && command.length > 0) throw new Error(`'up' takes no command\n${USAGE}`);
   return { mode, components, command };
+}
+
+/**
+ * Leading `NAME=value` words are environment settings, as in a shell or env(1): the Makefile passes
+ * `NODE_OPTIONS=--experimental-vm-modules node_modules/.bin/jest ...` as the command.
+ */
+export function splitAssignments(command: readonly string[]): {
+  assignments: Record<string, string>;
+  argv: string[];
+} {
+  const assignments: Record<string, string> = {};
+  let i = 0;
+  for (; i < command.length; i++) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(command[i]!);
+    if (!m) break;
+    assignments[m[1]!] = m[2]!;
+  }
+  return { assignments, argv: command.slice(i) };
 }
 
 function say(line: string): void {
@@ -139,8 +159,12 @@ async function main(): Promise<number> {
       return 0;
     }
 
-    const [cmd, ...cmdArgs] = args.command as [string, ...string[]];
-    child = spawn(cmd, cmdArgs, { stdio: 'inherit', env: { ...process.env, STACK_STATE: stateFile } });
+    const { assignments, argv } = splitAssignments(args.command);
+    const [cmd, ...cmdArgs] = argv as [string, ...string[]];
+    child = spawn(cmd, cmdArgs, {
+      stdio: 'inherit',
+      env: { ...process.env, ...assignments, STACK_STATE: stateFile },
+    });
     const started = child;
     code = await new Promise<number>((resolve) => {
       started.on('error', (err) => {
