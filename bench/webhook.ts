@@ -16,9 +16,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { AdmissionregistrationV1Api, CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import express from 'express';
-import { createCa, issueServing } from '../certs/certificates.js';
 import { freePort } from '../tests/infra/ports.js';
 import { type Supervised, supervise, waitUntilReady } from '../tests/infra/process.js';
 import type { StackState } from '../tests/infra/state.js';
@@ -36,7 +35,8 @@ type Autocannon = (
   opts: Record<string, unknown>,
   cb: (err: Error | null, res: AutocannonResult) => void,
 ) => AutocannonInstance;
-const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+// Loaded on use: the floor server runs from this same file and must carry nothing but express.
+const loadAutocannon = () => createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WEBHOOK_MAIN = join(here, '..', 'webhook', 'main.js');
@@ -107,6 +107,9 @@ async function runFloor(argv: string[]): Promise<void> {
     JSON.stringify([{ op: 'add', path: '/metadata/annotations/bridge.strimzi~1status', value: 'injected' }]),
   ).toString('base64');
   const app = express();
+  // The same express settings as the webhook, so the floor is a floor.
+  app.disable('x-powered-by');
+  app.disable('etag');
   app.post('/mutate', express.json({ limit: '3mb', type: () => true }), (req, res) => {
     res.json({
       apiVersion: 'admission.k8s.io/v1',
@@ -139,6 +142,8 @@ function healthy(port: number, ca: string): Promise<boolean> {
 
 export interface LoadFigures {
   readonly rps: number;
+  /** Server CPU time (user + system, all threads) per answered review, in µs: robust to a busy machine. */
+  readonly cpuUs: number;
   readonly p50: number;
   readonly p99: number;
   readonly errors: number;
@@ -150,9 +155,21 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 interface Sample {
+  readonly pid: number;
   readonly latencies: number[];
   seconds: number;
   errors: number;
+  cpuSeconds: number;
+}
+
+const newSample = (pid: number): Sample => ({ pid, latencies: [], seconds: 0, errors: 0, cpuSeconds: 0 });
+
+/** utime + stime of the whole process (every thread: GC helpers included), in seconds. */
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the parenthesised command name; utime and stime are fields 14 and 15, in clock ticks (100/s).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 async function loadOnce(
@@ -162,8 +179,9 @@ async function loadOnce(
   seconds: number,
   into: Sample,
 ): Promise<void> {
+  const cpuBefore = cpuSeconds(into.pid);
   const result = await new Promise<AutocannonResult>((resolve, reject) => {
-    const instance = autocannon(
+    const instance = loadAutocannon()(
       {
         url: `https://127.0.0.1:${port}/mutate`,
         method: 'POST',
@@ -181,6 +199,7 @@ async function loadOnce(
     });
   });
   into.seconds += result.duration || seconds;
+  into.cpuSeconds += cpuSeconds(into.pid) - cpuBefore;
   into.errors += result.errors + result.timeouts;
 }
 
@@ -188,6 +207,7 @@ function figures(s: Sample): LoadFigures {
   const sorted = Float64Array.from(s.latencies).sort();
   return {
     rps: s.latencies.length / s.seconds,
+    cpuUs: (s.cpuSeconds / s.latencies.length) * 1e6,
     p50: percentile(sorted, 50),
     p99: percentile(sorted, 99),
     errors: s.errors,
@@ -199,19 +219,19 @@ function figures(s: Sample): LoadFigures {
  * runs on the machine falls on both alike.
  */
 async function compare(
-  floorPort: number,
-  webhookPort: number,
+  floor: { port: number; pid: number },
+  webhook: { port: number; pid: number },
   body: string,
   connections: number,
   seconds: number,
 ): Promise<{ floor: LoadFigures; webhook: LoadFigures }> {
-  const f: Sample = { latencies: [], seconds: 0, errors: 0 };
-  const w: Sample = { latencies: [], seconds: 0, errors: 0 };
+  const f = newSample(floor.pid);
+  const w = newSample(webhook.pid);
   const half = Math.max(1, Math.round(seconds / 2));
-  await loadOnce(floorPort, body, connections, half, f);
-  await loadOnce(webhookPort, body, connections, half, w);
-  await loadOnce(webhookPort, body, connections, half, w);
-  await loadOnce(floorPort, body, connections, half, f);
+  await loadOnce(floor.port, body, connections, half, f);
+  await loadOnce(webhook.port, body, connections, half, w);
+  await loadOnce(webhook.port, body, connections, half, w);
+  await loadOnce(floor.port, body, connections, half, f);
   return { floor: figures(f), webhook: figures(w) };
 }
 
@@ -248,6 +268,7 @@ export async function benchWebhook(
 ): Promise<WebhookBench> {
   const seconds = opts.seconds ?? Number(process.env.BENCH_SECONDS ?? 8);
   const dir = mkdtempSync(join(tmpdir(), 'bench-webhook-'));
+  const { createCa, issueServing } = await import('../certs/certificates.js');
   const ca = await createCa('bench-ca');
   const serving = await issueServing(ca, {
     commonName: 'bench',
@@ -311,14 +332,19 @@ export async function benchWebhook(
     ] as const) {
       const body = reviewBody(containers);
       // Warm both (JIT, TLS session state) before measuring.
-      const warm: Sample = { latencies: [], seconds: 0, errors: 0 };
-      await loadOnce(floorPort, body, 8, 2, warm);
-      await loadOnce(webhookPort, body, 8, 2, warm);
+      await loadOnce(floorPort, body, 8, 2, newSample(floor.child.pid!));
+      await loadOnce(webhookPort, body, 8, 2, newSample(webhook.child.pid!));
       for (const connections of [1, 64]) {
-        const { floor: f, webhook: w } = await compare(floorPort, webhookPort, body, connections, seconds);
+        const { floor: f, webhook: w } = await compare(
+          { port: floorPort, pid: floor.child.pid! },
+          { port: webhookPort, pid: webhook.child.pid! },
+          body,
+          connections,
+          seconds,
+        );
         cases.push({ pod, connections, floor: f, webhook: w });
         process.stderr.write(
-          `bench webhook: ${pod}, ${connections} conn: webhook ${f1(w.rps)} req/s p50 ${f1(w.p50)} p99 ${f1(w.p99)} ms | floor ${f1(f.rps)} req/s p50 ${f1(f.p50)} p99 ${f1(f.p99)} ms\n`,
+          `bench webhook: ${pod}, ${connections} conn: webhook ${f1(w.rps)} req/s p50 ${f1(w.p50)} p99 ${f1(w.p99)} ms ${f1(w.cpuUs)} µs CPU | floor ${f1(f.rps)} req/s p50 ${f1(f.p50)} p99 ${f1(f.p99)} ms ${f1(f.cpuUs)} µs CPU\n`,
         );
       }
       if (containers === 1) afterSmall = rssMiB(webhook.child.pid!).rss;
@@ -351,7 +377,7 @@ export async function benchWebhook(
     );
     started.push(smallHeap);
     await waitUntilReady(smallHeap, () => healthy(smallHeapPort, ca.cert), 20_000);
-    const smallHeapSample: Sample = { latencies: [], seconds: 0, errors: 0 };
+    const smallHeapSample = newSample(smallHeap.child.pid!);
     await loadOnce(smallHeapPort, reviewBody(1), 64, seconds, smallHeapSample);
     const smallHeapFigures = { ...figures(smallHeapSample), ...rssMiB(smallHeap.child.pid!) };
     await smallHeap.stop();
@@ -362,16 +388,19 @@ export async function benchWebhook(
     const rows = cases.map((c) => {
       const ratio = c.webhook.rps / c.floor.rps;
       const p99x = c.webhook.p99 / c.floor.p99;
-      return `| ${c.pod} | ${c.connections} | ${f1(c.webhook.rps)} | ${f1(c.webhook.p50)} | ${f1(c.webhook.p99)} | ${f1(c.floor.rps)} | ${f1(c.floor.p50)} | ${f1(c.floor.p99)} | ${ratio.toFixed(2)} | ${p99x.toFixed(2)} | ${c.webhook.errors + c.floor.errors} |`;
+      const cpux = c.webhook.cpuUs / c.floor.cpuUs;
+      return `| ${c.pod} | ${c.connections} | ${f1(c.webhook.rps)} | ${f1(c.webhook.p50)} | ${f1(c.webhook.p99)} | ${f1(c.webhook.cpuUs)} | ${f1(c.floor.rps)} | ${f1(c.floor.p50)} | ${f1(c.floor.p99)} | ${f1(c.floor.cpuUs)} | ${ratio.toFixed(2)} | ${p99x.toFixed(2)} | ${cpux.toFixed(2)} | ${c.webhook.errors + c.floor.errors} |`;
     });
     const markdown = [
       '### Admission webhook (bench/webhook.ts)',
       '',
       `Loopback, TLS, keep-alive, autocannon in the benchmark process sharing the machine's cores; ${seconds} s per case.`,
       'Floor: a bare express HTTPS handler answering every review with a fixed patch, measured in the same run.',
+      "CPU µs/review is the server process's user+system time (all threads) per answered review: unlike req/s and p99 it",
+      'does not depend on how much of the machine other processes take during the run.',
       '',
-      '| pod | conns | webhook req/s | p50 ms | p99 ms | floor req/s | p50 ms | p99 ms | req/s ratio | p99 ratio | errors |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      '| pod | conns | webhook req/s | p50 ms | p99 ms | CPU µs/review | floor req/s | p50 ms | p99 ms | CPU µs/review | req/s ratio | p99 ratio | CPU ratio | errors |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
       ...rows,
       '',
       `Webhook RSS: ${rss.idle.toFixed(1)} MiB idle, ${rss.afterSmall.toFixed(1)} MiB after the scenario-pod load, ` +
@@ -402,6 +431,7 @@ async function apiServerFigures(
   port: number,
   ca: string,
 ): Promise<WebhookBench['apiServer']> {
+  const { AdmissionregistrationV1Api, CoreV1Api, KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   kc.loadFromFile(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
