@@ -12,9 +12,17 @@ K8S_VERSION=${K8S_VERSION:-v1.36.3}
 ETCD_VERSION=${ETCD_VERSION:-v3.6.16}
 HELM_VERSION=${HELM_VERSION:-v3.22.0}
 
+# A cold build takes minutes: "<name>: building ..." is printed first and the same line is finished when done.
+PENDING_LINE=0
 fail() {
+  ((PENDING_LINE)) && echo
   echo "build-kube: $*" >&2
   exit 1
+}
+
+building() {
+  printf '%s: building %s from the Go module proxy ... ' "$1" "$2"
+  PENDING_LINE=1
 }
 
 [[ $K8S_VERSION =~ ^v1\.([0-9]+)\.([0-9]+)$ ]] || fail "K8S_VERSION must look like v1.36.3 (got '$K8S_VERSION')"
@@ -100,7 +108,8 @@ go_build() {
   local rss_mib=$(((${rss_kib:-0} + 1023) / 1024))
   printf 'recipe=%s\ntotal_seconds=%s\ngo_build_seconds=%s\npeak_rss_mib=%s\nbuilt_at=%s\ngo=%s\n' \
     "$recipe" "$total_s" "$build_s" "$rss_mib" "$(date -u +%FT%TZ)" "$(go env GOVERSION)" >"$out.built"
-  echo "$name: built in ${total_s}s (go build ${build_s}s, peak RSS ${rss_mib} MiB) -> $out"
+  echo "built in ${total_s}s (go build ${build_s}s, peak RSS ${rss_mib} MiB) -> $out"
+  PENDING_LINE=0
 }
 
 # True (and prints the cached line) when $1 exists and its marker names recipe $2.
@@ -111,7 +120,7 @@ cached() {
   local s rss
   s=$(sed -n 's/^total_seconds=//p' "$out.built")
   rss=$(sed -n 's/^peak_rss_mib=//p' "$out.built")
-  echo "$name: cached (cold build took ${s}s, peak RSS ${rss} MiB) -> $out"
+  echo "$name: cached (its build took ${s}s, peak RSS ${rss} MiB) -> $out"
 }
 
 K8S_LDFLAGS_VARS="gitVersion=$K8S_VERSION gitMajor=1 gitMinor=$K8S_MINOR gitTreeState=clean"
@@ -133,6 +142,7 @@ build_apiserver() {
   need_go
   local started dir=$KUBE_DIR/src/kube-apiserver gomod staging
   started=$(date +%s)
+  building kube-apiserver "k8s.io/kubernetes@$K8S_VERSION"
   scratch_module "$dir" scratch/kube-apiserver
   gomod=$(mod_download "k8s.io/kubernetes@$K8S_VERSION" GoMod "$dir")
   [[ -f $gomod ]] || fail "the Go module proxy gave no go.mod for k8s.io/kubernetes@$K8S_VERSION"
@@ -166,6 +176,7 @@ build_etcd() {
   need_go
   local started dir=$KUBE_DIR/src/etcd
   started=$(date +%s)
+  building etcd "go.etcd.io/etcd/server/v3@$ETCD_VERSION"
   scratch_module "$dir" scratch/etcd
   mod_download "go.etcd.io/etcd/server/v3@$ETCD_VERSION" Version "$dir" >/dev/null
   (cd "$dir" && gocmd mod edit "-require=go.etcd.io/etcd/server/v3@$ETCD_VERSION")
@@ -190,6 +201,7 @@ build_kubectl() {
   need_go
   local started dir=$KUBE_DIR/src/kubectl
   started=$(date +%s)
+  building kubectl "k8s.io/kubectl@$STAGING_VERSION"
   scratch_module "$dir" scratch/kubectl
   mod_download "k8s.io/kubectl@$STAGING_VERSION" Version "$dir" >/dev/null
   (cd "$dir" && gocmd mod edit "-require=k8s.io/kubectl@$STAGING_VERSION")
@@ -232,6 +244,7 @@ build_helm() {
   need_go
   local started dir=$HELM_DIR/src mod=helm.sh/helm/v$HELM_MAJOR
   started=$(date +%s)
+  building helm "$mod@$HELM_VERSION"
   scratch_module "$dir" scratch/helm
   mod_download "$mod@$HELM_VERSION" Version "$dir" >/dev/null
   (cd "$dir" && gocmd mod edit "-require=$mod@$HELM_VERSION")
