@@ -52,6 +52,9 @@ const ERR = {
   GROUP_AUTHORIZATION_FAILED: 30,
 } as const;
 
+/** librdkafka's texts for "no broker can be reached" (rd_kafka_err2str of -187, -195, -193). */
+const UNREACHABLE_TEXT = /all broker connections are down|broker transport failure|host resolution failure/i;
+
 /**
  * The longest a single consume call waits (it holds a libuv pool thread meanwhile). A poll with a
  * longer `timeout` makes several calls, so long polls take turns on the pool instead of holding it.
@@ -242,7 +245,13 @@ export class ConsumerInstance {
     const c = this.consumer;
     c.on('event.error', (err: LibrdKafkaError) => {
       const code = errorCode(err);
-      if (code === ERR.ALL_BROKERS_DOWN || code === ERR.TRANSPORT || code === ERR.RESOLVE) {
+      // node-rdkafka 3.6 hands client errors over as text only (code -1): match librdkafka's err2str.
+      if (
+        code === ERR.ALL_BROKERS_DOWN ||
+        code === ERR.TRANSPORT ||
+        code === ERR.RESOLVE ||
+        UNREACHABLE_TEXT.test(errorMessage(err))
+      ) {
         this.kafkaDown = errorMessage(err);
       }
       this.opts.log.debug(
