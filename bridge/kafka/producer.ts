@@ -91,7 +91,48 @@ function bytes(b: Buffer | null): Buffer | null {
   return b !== null && b.length === 0 ? EMPTY : b;
 }
 
-type Pending = (err: LibrdKafkaError | null, report: { partition: number; offset: number } | null) => void;
+/** The records of one request: results in request order, answered when the last report arrives. */
+class Batch {
+  private readonly results: RecordResult[];
+  private remaining: number;
+  private okRecords = 0;
+  private okBytes = 0;
+
+  constructor(
+    private readonly owner: SharedProducer,
+    readonly topic: string,
+    count: number,
+    private readonly resolve: (results: RecordResult[]) => void,
+  ) {
+    this.results = new Array<RecordResult>(count);
+    this.remaining = count;
+    if (count === 0) resolve(this.results);
+  }
+
+  delivered(index: number, partition: number, offset: number, size: number): void {
+    this.okRecords++;
+    this.okBytes += size;
+    this.settle(index, { partition, offset });
+  }
+
+  settle(index: number, result: RecordResult): void {
+    this.results[index] = result;
+    if (--this.remaining === 0) {
+      this.owner.batchDelivered(this.topic, this.okRecords, this.okBytes);
+      this.resolve(this.results);
+    }
+  }
+}
+
+/** What travels with one message as its opaque: where its delivery report belongs. */
+class Slot {
+  constructor(
+    readonly batch: Batch,
+    readonly index: number,
+    readonly size: number,
+    readonly partition: number | undefined,
+  ) {}
+}
 
 interface DeliveryReport {
   partition: number;
@@ -180,8 +221,12 @@ export class SharedProducer {
       }
     });
     p.on('delivery-report', (err: LibrdKafkaError | null, report: DeliveryReport) => {
-      const cb = report?.opaque as Pending | undefined;
-      if (cb) cb(err, err ? null : report);
+      const slot = report?.opaque;
+      if (!(slot instanceof Slot)) return;
+      this.reportArrived();
+      const b = slot.batch;
+      if (err) b.settle(slot.index, this.recordError(b.topic, slot.partition, err));
+      else b.delivered(slot.index, report.partition, report.offset, slot.size);
     });
     p.connect({ timeout: CONNECT_TIMEOUT_MS, allTopics: false } as never, (err) => {
       if (this.stateValue === 'closing' || this.stateValue === 'closed') return;
@@ -257,70 +302,69 @@ export class SharedProducer {
    * error. `partition` (from the path) overrides any per-record partition.
    */
   send(topic: string, records: readonly KafkaRecord[], partition?: number): Promise<RecordResult[]> {
-    return Promise.all(records.map((r) => this.sendOne(topic, r, partition ?? r.partition)));
+    return new Promise((resolve) => {
+      const batch = new Batch(this, topic, records.length, resolve);
+      for (let i = 0; i < records.length; i++) this.produceOne(batch, i, records[i]!, partition);
+    });
   }
 
   /** Fire and forget (`?async=true`): failures are counted and logged, never answered. */
   sendAsync(topic: string, records: readonly KafkaRecord[], partition?: number): void {
-    for (const r of records) {
-      void this.sendOne(topic, r, partition ?? r.partition).then((res) => {
-        if ('error_code' in res) this.opts.log.warn({ topic, ...res }, 'async record not delivered');
-      });
-    }
-  }
-
-  private sendOne(topic: string, rec: KafkaRecord, partition: number | undefined): Promise<RecordResult> {
-    const { metrics } = this.opts;
-    const fail = (err: unknown): RecordResult => {
-      const e = kafkaToHttp(err, {
-        operation: 'Write',
-        resourceType: 'topic',
-        resource: topic,
-        ...(partition !== undefined ? { partition } : {}),
-        bootstrapServers: this.opts.bootstrapServers,
-      });
-      metrics.produceErrors.inc({ topic, error_code: String(e.status) });
-      return { error_code: e.status, message: e.message };
-    };
-    const p = this.producer;
-    if (!p || this.stateValue !== 'connected')
-      return Promise.resolve(fail(this.unavailable() ?? { code: RD.STATE }));
-    return new Promise<RecordResult>((resolve) => {
-      const onReport: Pending = (err, report) => {
-        this.addInflight(-1);
-        if (err || !report) {
-          resolve(fail(err));
-          return;
-        }
-        metrics.producedRecords.inc({ topic });
-        metrics.producedBytes.inc({ topic }, rec.size);
-        resolve({ partition: report.partition, offset: report.offset });
-      };
-      const headers =
-        rec.headers.length > 0 ? rec.headers.map((h) => ({ [h.key]: h.value.toString('utf8') })) : undefined;
-      this.produceWithRetry(p, topic, partition, rec, headers, onReport, resolve, fail);
+    void this.send(topic, records, partition).then((results) => {
+      for (const r of results) {
+        if ('error_code' in r) this.opts.log.warn({ topic, ...r }, 'async record not delivered');
+      }
     });
   }
 
-  private produceWithRetry(
-    p: RdProducer,
-    topic: string,
-    partition: number | undefined,
+  /** A failed record as the HTTP API answers it; counted by topic and error_code. */
+  recordError(topic: string, partition: number | undefined, err: unknown): RecordResult {
+    const e = kafkaToHttp(err, {
+      operation: 'Write',
+      resourceType: 'topic',
+      resource: topic,
+      ...(partition !== undefined ? { partition } : {}),
+      bootstrapServers: this.opts.bootstrapServers,
+    });
+    this.opts.metrics.produceErrors.inc({ topic, error_code: String(e.status) });
+    return { error_code: e.status, message: e.message };
+  }
+
+  /** Delivery reports of a finished batch: the metrics once per batch, not once per record. */
+  batchDelivered(topic: string, records: number, bytes: number): void {
+    if (records === 0) return;
+    this.opts.metrics.producedRecords.inc({ topic }, records);
+    this.opts.metrics.producedBytes.inc({ topic }, bytes);
+  }
+
+  reportArrived(): void {
+    this.addInflight(-1);
+  }
+
+  private produceOne(
+    batch: Batch,
+    index: number,
     rec: KafkaRecord,
-    headers: Array<Record<string, string>> | undefined,
-    onReport: Pending,
-    resolve: (r: RecordResult) => void,
-    fail: (err: unknown) => RecordResult,
+    pathPartition: number | undefined,
     attempt = 0,
   ): void {
+    const partition = pathPartition ?? rec.partition;
+    const p = this.producer;
+    if (!p || this.stateValue !== 'connected') {
+      batch.settle(index, this.recordError(batch.topic, partition, this.unavailable() ?? { code: RD.STATE }));
+      return;
+    }
+    const headers =
+      rec.headers.length > 0 ? rec.headers.map((h) => ({ [h.key]: h.value.toString('utf8') })) : undefined;
     try {
+      // The opaque travels with the message and comes back in its delivery report.
       p.produce(
-        topic,
+        batch.topic,
         partition ?? -1,
         bytes(rec.value),
         bytes(rec.key),
         rec.timestamp ?? null,
-        onReport as never,
+        new Slot(batch, index, rec.size, partition) as never,
         headers as never,
       );
       this.addInflight(1);
@@ -328,15 +372,11 @@ export class SharedProducer {
       // The local queue is full: wait for delivery reports to drain it, for up to ~5 s.
       if (rdkafkaCode(err) === RD.QUEUE_FULL && attempt < 100) {
         this.poll();
-        setTimeout(
-          () =>
-            this.produceWithRetry(p, topic, partition, rec, headers, onReport, resolve, fail, attempt + 1),
-          50,
-        );
+        setTimeout(() => this.produceOne(batch, index, rec, pathPartition, attempt + 1), 50);
         return;
       }
       // Unknown partition of a known topic, message too large, ...: answered at once.
-      resolve(fail(err));
+      batch.settle(index, this.recordError(batch.topic, partition, err));
     }
   }
 
