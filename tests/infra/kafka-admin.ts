@@ -73,6 +73,74 @@ function principalOf(principal: string): string {
   return principal.includes(':') ? principal : `User:${principal}`;
 }
 
+const ACL_COMMAND = 'org.apache.kafka.tools.AclCommand';
+const ACL_VISIBLE_TIMEOUT_MS = 30_000;
+
+/** `IdempotentWrite` -> `IDEMPOTENT_WRITE`, as AclCommand prints operations. */
+function upperSnake(name: string): string {
+  return name.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+function resourceKey(r: AclResource, patternType: string): string {
+  if ('topic' in r) return `TOPIC|${r.topic}|${patternType}`;
+  if ('group' in r) return `GROUP|${r.group}|${patternType}`;
+  if ('transactionalId' in r) return `TRANSACTIONAL_ID|${r.transactionalId}|${patternType}`;
+  return `CLUSTER|kafka-cluster|${patternType}`;
+}
+
+/** One key per (resource, operation, permission) that `acls` stand for. */
+function aclKeys(acls: readonly Acl[]): string[] {
+  return acls.flatMap((acl) =>
+    acl.operations.map(
+      (op) =>
+        `${resourceKey(acl.resource, upperSnake(acl.patternType ?? 'literal'))}|${upperSnake(op)}|${upperSnake(acl.permission ?? 'allow')}`,
+    ),
+  );
+}
+
+/** Parses `AclCommand --list --principal P`: "Current ACLs for resource `ResourcePattern(...)`:" then rules. */
+export function parseAclList(output: string): Set<string> {
+  const keys = new Set<string>();
+  let resource: string | undefined;
+  for (const line of output.split('\n')) {
+    const r = /ResourcePattern\(resourceType=(\w+), name=(.*), patternType=(\w+)\)/.exec(line);
+    if (r) {
+      resource = `${r[1]}|${r[2]}|${r[3]}`;
+      continue;
+    }
+    const a = /\(principal=[^,]+, host=[^,]+, operation=(\w+), permissionType=(\w+)\)/.exec(line);
+    if (a && resource) keys.add(`${resource}|${a[1]}|${a[2]}`);
+  }
+  return keys;
+}
+
+/**
+ * Waits until the broker's own authorizer shows (or no longer shows) every rule. The controller answers
+ * AclCommand once the change is committed; the broker applies it a moment later, and a test that
+ * connected in that moment would see the old rules. DescribeAcls is answered from the broker's view.
+ */
+async function untilBrokerShows(state: KafkaState, principal: string, keys: string[], present: boolean) {
+  const deadline = Date.now() + ACL_VISIBLE_TIMEOUT_MS;
+  for (;;) {
+    const listed = parseAclList(
+      await runKafkaTool(ACL_COMMAND, [
+        '--bootstrap-server',
+        state.plaintext,
+        '--list',
+        '--principal',
+        principal,
+      ]),
+    );
+    const pending = keys.filter((k) => listed.has(k) !== present);
+    if (pending.length === 0) return;
+    if (Date.now() > deadline) {
+      throw new Error(
+        `the broker still ${present ? 'lacks' : 'has'} ACLs for ${principal} after ${ACL_VISIBLE_TIMEOUT_MS} ms: ${pending.join(', ')}`,
+      );
+    }
+  }
+}
+
 // Each AclCommand is a JVM start (about a second); the rules are independent, so they run side by side.
 async function aclCommand(
   state: KafkaState,
@@ -80,19 +148,20 @@ async function aclCommand(
   principal: string,
   acls: readonly Acl[],
 ) {
-  await Promise.all(
-    acls.map((acl) =>
-      runKafkaTool('org.apache.kafka.tools.AclCommand', aclArgs(state, action, principalOf(principal), acl)),
-    ),
-  );
+  const p = principalOf(principal);
+  await Promise.all(acls.map((acl) => runKafkaTool(ACL_COMMAND, aclArgs(state, action, p, acl))));
+  await untilBrokerShows(state, p, aclKeys(acls), action === '--add');
 }
 
-/** Grants `acls` to `principal` (`alice` means `User:alice`, the CN of alice's certificate). */
+/**
+ * Grants `acls` to `principal` (`alice` means `User:alice`, the CN of alice's certificate) and returns once
+ * the broker enforces them.
+ */
 export function addAcls(state: KafkaState, principal: string, acls: readonly Acl[]): Promise<void> {
   return aclCommand(state, '--add', principal, acls);
 }
 
-/** Takes back exactly the rules `addAcls` granted with the same arguments. */
+/** Takes back exactly the rules `addAcls` granted with the same arguments, once the broker has dropped them. */
 export function removeAcls(state: KafkaState, principal: string, acls: readonly Acl[]): Promise<void> {
   return aclCommand(state, '--remove', principal, acls);
 }

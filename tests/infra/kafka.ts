@@ -161,11 +161,22 @@ export function runKafkaTool(
       (err, stdout, stderr) => {
         cds.settle(!err);
         if (err)
-          reject(new Error(`${mainClass} ${args.join(' ')} failed: ${err.message}\n${stdout}${stderr}`));
+          // The cause comes first; a usage text that may follow is long and says nothing new.
+          reject(
+            new Error(
+              `${mainClass} ${args.join(' ')} failed (${err.code ?? err.signal}):\n${firstLines(stdout + stderr, 15)}`,
+            ),
+          );
         else resolve(stdout);
       },
     );
   });
+}
+
+function firstLines(text: string, n: number): string {
+  const lines = text.split('\n');
+  const usage = lines.findIndex((l) => /^Option\s+Description/.test(l));
+  return lines.slice(0, Math.min(n, usage === -1 ? lines.length : usage)).join('\n');
 }
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (Kafka's `Uuid.toString`), not starting with '-'. */

@@ -101,7 +101,14 @@ async function main(): Promise<number> {
   let signalled: NodeJS.Signals | undefined;
   let wakeUp: () => void = () => {};
   const onSignal = (sig: NodeJS.Signals) => {
-    if (signalled) return;
+    if (signalled) {
+      // A second Ctrl-C: the command did not end on the first, so end it.
+      if (child && child.exitCode === null && child.signalCode === null) {
+        say(`${sig} again: killing the command`);
+        child.kill('SIGKILL');
+      }
+      return;
+    }
     signalled = sig;
     if (child) {
       // The child decides how to end; we tear down once it has.

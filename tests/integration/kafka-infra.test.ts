@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import rdkafka, { type DeliveryReport, type LibrdKafkaError, type Message } from 'node-rdkafka';
-import { addAcls, clientCertFor, createTopic, tlsClientConfig } from '../infra/kafka-admin.js';
+import { addAcls, clientCertFor, createTopic, removeAcls, tlsClientConfig } from '../infra/kafka-admin.js';
 import { requireKafka } from '../infra/state.js';
 
 const kafka = requireKafka();
@@ -153,6 +153,26 @@ describe('the test Kafka broker', () => {
       // node-rdkafka 3.6.1 builds delivery-report errors from librdkafka's error string, so the code is -1 and
       // ERR_TOPIC_AUTHORIZATION_FAILED (29) shows only as the text: 'Broker: Topic authorization failed'.
       expect(denied).toMatchObject({ origin: 'broker', message: 'topic authorization failed' });
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'takes access back when the ACLs are removed',
+    async () => {
+      const topic = unique('infra-revoke');
+      await createTopic(kafka, topic, 1);
+      const bob = await clientCertFor(kafka, unique('bob'));
+      const acls = [{ resource: { topic }, operations: ['Write', 'Describe'] }];
+      const tls = tlsClientConfig(kafka, bob);
+
+      await addAcls(kafka, bob.cn, acls);
+      await expect(produceOne(tls, topic, 'k', 'while granted')).resolves.toMatchObject({ topic });
+      await removeAcls(kafka, bob.cn, acls);
+      await expect(produceOne(tls, topic, 'k', 'after removal')).rejects.toMatchObject({
+        origin: 'broker',
+        message: 'topic authorization failed',
+      });
     },
     TEST_TIMEOUT_MS,
   );
