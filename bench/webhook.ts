@@ -126,7 +126,10 @@ async function runFloor(argv: string[]): Promise<void> {
   );
   server.keepAliveTimeout = 65_000;
   server.listen(Number(values.port), '127.0.0.1');
-  process.on('SIGTERM', () => server.close(() => process.exit(0)));
+  process.on('SIGTERM', () => {
+    server.close(() => process.exit(0));
+    server.closeAllConnections();
+  });
 }
 
 function healthy(port: number, ca: string): Promise<boolean> {

@@ -37,7 +37,7 @@ export interface ServerOptions {
 export interface RunningServer {
   readonly server: Server;
   readonly port: number;
-  close(): Promise<void>;
+  close(graceMs?: number): Promise<void>;
 }
 
 // etcd refuses objects over 1.5 MiB; a review carries the object once (oldObject is null on CREATE).
@@ -136,11 +136,18 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   return {
     server,
     port,
-    close: () =>
+    // Stops accepting, lets reviews in flight finish (the API server would count a cut connection as a
+    // webhook failure, and with failurePolicy Fail refuse the pod), then drops what is left after graceMs.
+    close: (graceMs = 5_000) =>
       new Promise<void>((resolve) => {
         unsubscribe();
-        server.close(() => resolve());
-        server.closeAllConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), graceMs);
+        timer.unref();
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+        server.closeIdleConnections();
       }),
   };
 }
