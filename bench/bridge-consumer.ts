@@ -136,7 +136,9 @@ async function startBridge(bootstrap: string): Promise<Bridge> {
       '',
     ].join('\n'),
   );
-  const proc = supervise('kafka-bridge', process.execPath, [MAIN, '--config-file', file], {
+  // BENCH_BRIDGE_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the bridge under load.
+  const nodeArgs = process.env.BENCH_BRIDGE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const proc = supervise('kafka-bridge', process.execPath, [...nodeArgs, MAIN, '--config-file', file], {
     logFile: join(dir, 'bridge.log'),
   });
   await waitUntilReady(
@@ -254,6 +256,11 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
   const b = await startBridge(bootstrap);
   try {
     const bridgeRate = await throughBridge(b, topic, n);
+    if (process.env.BENCH_CONSUMER_ONLY === 'throughput') {
+      await b.stop();
+      process.stdout.write(`bridge ${bridgeRate.toFixed(0)} records/s, direct ${directRate.toFixed(0)}\n`);
+      process.exit(0);
+    }
 
     // Idle memory: created + subscribed + joined, then left alone.
     global.gc?.();

@@ -144,6 +144,42 @@ export function toJsonFormatRecord(msg: KafkaMessage): JsonFormatRecord {
   return rec;
 }
 
+/** A base64 string or null, as JSON (base64 needs no escaping). */
+function base64Json(bytes: Buffer | string | null | undefined): string {
+  if (bytes === null || bytes === undefined) return 'null';
+  return `"${(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).toString('base64')}"`;
+}
+
+/**
+ * One poll record as JSON text and its size in bytes. The binary format, the one a throughput
+ * client uses, is written directly (the same text as JSON.stringify of the converter's record,
+ * checked by the unit tests) because building and re-scanning an object per record was the
+ * largest cost of a poll; the other formats go through their converter.
+ */
+export function serializeRecord(format: EmbeddedFormat, msg: KafkaMessage): { text: string; bytes: number } {
+  if (format === 'binary') {
+    let headers = '';
+    let extra = Buffer.byteLength(msg.topic) - msg.topic.length;
+    if (msg.headers && msg.headers.length > 0) {
+      const hs: string[] = [];
+      for (const h of msg.headers) {
+        for (const [key, v] of Object.entries(h)) {
+          const keyJson = JSON.stringify(key);
+          extra += Buffer.byteLength(keyJson) - keyJson.length;
+          hs.push(`{"key":${keyJson},"value":${base64Json(v)}}`);
+        }
+      }
+      headers = `,"headers":[${hs.join(',')}]`;
+    }
+    const topicJson = JSON.stringify(msg.topic);
+    const text = `{"topic":${topicJson},"key":${base64Json(msg.key)},"value":${base64Json(msg.value)},"partition":${msg.partition},"offset":${msg.offset},"timestamp":${msg.timestamp ?? -1}${headers}}`;
+    return { text, bytes: text.length + extra };
+  }
+  const rec = format === 'json' ? toJsonFormatRecord(msg) : toHttpRecord(converterFor(format), msg);
+  const text = JSON.stringify(rec);
+  return { text, bytes: Buffer.byteLength(text) };
+}
+
 function errorCode(err: unknown): number | undefined {
   const c = (err as { code?: unknown } | null)?.code;
   return typeof c === 'number' ? c : undefined;
@@ -171,6 +207,8 @@ export class ConsumerInstance {
   private readonly returned = new Map<string, TopicPartitionOffset>();
   /** A consume batch still running on the libuv pool after its poll answered. */
   private inflight: Promise<void> | null = null;
+  /** The last batch came back full: librdkafka holds more, so the next one is fetched ahead. */
+  private backlog = false;
   /** The operation chain that serializes this instance. */
   private chain: Promise<unknown> = Promise.resolve();
   private busyCount = 0;
@@ -206,6 +244,9 @@ export class ConsumerInstance {
       // librdkafka's 64 MiB default. Any of these can be overridden with kafka.consumer.*.
       'queued.max.messages.kbytes': 4096,
       'queued.min.messages': 10000,
+      // With a small prefetch the threshold is met often; librdkafka's default 1 s back-off
+      // after that would cap a fast reader at a few MiB/s.
+      'fetch.queue.backoff.ms': 10,
       ...rest,
       'group.id': opts.group,
       'client.id': opts.name,
@@ -425,6 +466,7 @@ export class ConsumerInstance {
         await new Promise((r) => setImmediate(r));
         if (this.kafkaDown !== null) await this.probeKafka(deadline);
       }
+      this.prefetch();
       return result;
     });
   }
@@ -453,6 +495,22 @@ export class ConsumerInstance {
     }
   }
 
+  /**
+   * While a client reads a backlog, the next batch is taken from librdkafka's local queue
+   * (timeout 0: what is already fetched, never a wait) as the response goes out, so the next poll
+   * finds it ready. Records fetched ahead are neither returned nor committed until a poll takes
+   * them; an idle instance never prefetches.
+   */
+  private prefetch(): void {
+    if (!this.backlog || this.inflight || this.closed || this.pending.length >= this.opts.maxPollRecords)
+      return;
+    this.inflight = this.fetch(0)
+      .catch(() => undefined)
+      .finally(() => {
+        this.inflight = null;
+      });
+  }
+
   /** One consume(n) batch into `pending`. Errors are kept for the poll to answer. */
   private fetch(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -468,6 +526,7 @@ export class ConsumerInstance {
           reject(this.kafkaError(err, 'poll'));
           return;
         }
+        this.backlog = messages.length >= this.opts.maxPollRecords;
         if (messages.length > 0) {
           this.kafkaDown = null;
           this.pending.push(...messages);
@@ -482,19 +541,17 @@ export class ConsumerInstance {
    * first record that does not fit, and everything after it, stays for the next poll.
    */
   private take(maxBytes: number): PollResult {
-    const conv = converterFor(this.format);
     const parts: string[] = [];
     let size = 2; // "[" and "]"
     let taken = 0;
     for (const msg of this.pending) {
-      const rec = this.format === 'json' ? toJsonFormatRecord(msg) : toHttpRecord(conv, msg);
-      const text = JSON.stringify(rec);
-      const add = Buffer.byteLength(text) + (taken > 0 ? 1 : 0);
+      const { text, bytes } = serializeRecord(this.format, msg);
+      const add = bytes + (taken > 0 ? 1 : 0);
       if (size + add > maxBytes) {
         if (taken === 0) {
           throw new HttpError(
             422,
-            `${errors.responseTooLarge().message}: the next record (topic ${msg.topic}, partition ${msg.partition}, offset ${msg.offset}) needs ${2 + Buffer.byteLength(text)} bytes and max_bytes is ${maxBytes}; it was not skipped: poll again with a larger max_bytes`,
+            `${errors.responseTooLarge().message}: the next record (topic ${msg.topic}, partition ${msg.partition}, offset ${msg.offset}) needs ${2 + bytes} bytes and max_bytes is ${maxBytes}; it was not skipped: poll again with a larger max_bytes`,
           );
         }
         break;
@@ -512,16 +569,24 @@ export class ConsumerInstance {
   private markReturned(messages: readonly Message[]): void {
     if (messages.length === 0) return;
     const next = new Map<string, TopicPartitionOffset>();
-    const m = this.opts.metrics;
+    // Metrics once per topic and poll, not per record (label lookups are not free).
+    const perTopic = new Map<string, { records: number; bytes: number }>();
     for (const msg of messages) {
-      const k = tpKey(msg.topic, msg.partition);
-      next.set(k, { topic: msg.topic, partition: msg.partition, offset: msg.offset + 1 });
-      if (m) {
-        m.consumedRecords.inc({ topic: msg.topic });
-        m.consumedBytes.inc(
-          { topic: msg.topic },
-          (msg.value?.length ?? 0) + (msg.key ? Buffer.byteLength(msg.key) : 0),
-        );
+      next.set(tpKey(msg.topic, msg.partition), {
+        topic: msg.topic,
+        partition: msg.partition,
+        offset: msg.offset + 1,
+      });
+      const t = perTopic.get(msg.topic) ?? { records: 0, bytes: 0 };
+      t.records++;
+      t.bytes += (msg.value?.length ?? 0) + (msg.key ? Buffer.byteLength(msg.key) : 0);
+      perTopic.set(msg.topic, t);
+    }
+    const m = this.opts.metrics;
+    if (m) {
+      for (const [topic, t] of perTopic) {
+        m.consumedRecords.inc({ topic }, t.records);
+        m.consumedBytes.inc({ topic }, t.bytes);
       }
     }
     for (const [k, v] of next) this.returned.set(k, v);

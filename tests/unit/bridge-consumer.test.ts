@@ -3,9 +3,15 @@
  * that are not JSON, and how an instance's librdkafka settings are put together.
  */
 import { describe, expect, test } from '@jest/globals';
+import { binaryConverter, textConverter, toHttpRecord } from '../../bridge/formats/index.js';
 import { buildBaseUri } from '../../bridge/http/consumer-routes.js';
 import { HttpError } from '../../bridge/http/errors.js';
-import { ConsumerInstance, patternToRegex, toJsonFormatRecord } from '../../bridge/kafka/consumer.js';
+import {
+  ConsumerInstance,
+  patternToRegex,
+  serializeRecord,
+  toJsonFormatRecord,
+} from '../../bridge/kafka/consumer.js';
 import { ConsumerRegistry, instanceOptions } from '../../bridge/kafka/consumers.js';
 import { createLogger } from '../../bridge/log.js';
 
@@ -106,6 +112,55 @@ describe('toJsonFormatRecord', () => {
       key_encoding: 'base64',
       value: null,
       headers: [{ key: 'h', value: Buffer.from('v').toString('base64') }],
+    });
+  });
+});
+
+describe('serializeRecord', () => {
+  const messages = [
+    {
+      topic: 't',
+      partition: 0,
+      offset: 0,
+      key: Buffer.from([0xde, 0xad]),
+      value: Buffer.from([0, 255, 128]),
+      timestamp: 5,
+    },
+    { topic: 'tö', partition: 3, offset: 9007199254740991, key: null, value: null },
+    {
+      topic: 't',
+      partition: 1,
+      offset: 7,
+      key: 'k',
+      value: Buffer.alloc(0),
+      timestamp: 1,
+      headers: [{ clé: Buffer.from('v') }, { h: null }, { s: 'str' }],
+    },
+  ];
+  test('binary: exactly the JSON of the converter record, and its UTF-8 size', () => {
+    for (const m of messages) {
+      const { text, bytes } = serializeRecord('binary', m as never);
+      expect(text).toBe(JSON.stringify(toHttpRecord(binaryConverter, m as never)));
+      expect(bytes).toBe(Buffer.byteLength(text));
+    }
+  });
+  test('text and json go through their converter', () => {
+    const m = {
+      topic: 't',
+      partition: 0,
+      offset: 1,
+      key: Buffer.from('ключ'),
+      value: Buffer.from('"знач"'),
+      timestamp: 2,
+    };
+    const t = serializeRecord('text', m);
+    expect(t.text).toBe(JSON.stringify(toHttpRecord(textConverter, m)));
+    expect(t.bytes).toBe(Buffer.byteLength(t.text));
+    const j = serializeRecord('json', m);
+    expect(JSON.parse(j.text)).toMatchObject({
+      key: Buffer.from('ключ').toString('base64'),
+      key_encoding: 'base64',
+      value: 'знач',
     });
   });
 });
