@@ -71,6 +71,9 @@ export function producerSettings(opts: Pick<ProducerOptions, 'settings' | 'clien
     // Java's default partitioner: murmur2 of the key, random for null keys. Keys land on the same
     // partition as with the Strimzi bridge (librdkafka's own default is CRC32).
     partitioner: 'murmur2_random',
+    // The Java producer's delivery.timeout.ms default (what the anchor waits at most for a record);
+    // librdkafka's own default is 300 s, longer than any HTTP client waits.
+    'message.timeout.ms': '120000',
     'statistics.interval.ms': '10000',
     ...opts.settings,
   });
