@@ -28,6 +28,8 @@ export interface BridgeOptions {
   readonly timeoutSeconds?: number;
   /** Extra `kafka.consumer.*` settings (librdkafka names). */
   readonly consumerSettings?: Readonly<Record<string, string>>;
+  /** `http.consumer.enabled`, default true. */
+  readonly consumerEnabled?: boolean;
   /** Force the in-process bridge even when dist/bridge/main.js exists. */
   readonly inProcess?: boolean;
 }
@@ -69,7 +71,7 @@ async function startInProcess(opts: BridgeOptions): Promise<BridgeUnderTest> {
   const app = express();
   app.use(express.raw({ type: () => true, limit: '10mb' }));
   const router = express.Router();
-  registerConsumerRoutes(router, { consumers, consumerEnabled: true });
+  registerConsumerRoutes(router, { consumers, consumerEnabled: opts.consumerEnabled ?? true });
   app.use(router);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
@@ -99,6 +101,7 @@ async function startProcess(opts: BridgeOptions): Promise<BridgeUnderTest> {
     `http.timeoutSeconds=${opts.timeoutSeconds ?? -1}`,
     `kafka.bootstrap.servers=${opts.bootstrap}`,
     ...Object.entries(opts.consumerSettings ?? {}).map(([k, v]) => `kafka.consumer.${k}=${v}`),
+    `http.consumer.enabled=${opts.consumerEnabled ?? true}`,
   ];
   const file = join(dir, 'bridge.properties');
   writeFileSync(file, `${lines.join('\n')}\n`);

@@ -101,6 +101,23 @@ describe('instances', () => {
   });
 });
 
+describe('http.consumer.enabled=false', () => {
+  test('every consumer endpoint answers 503 with the anchor text', async () => {
+    const off = await startBridge({ bootstrap: kafka.plaintext, consumerEnabled: false });
+    try {
+      const message =
+        'Consumer is disabled in config. To enable consumer update http.consumer.enabled to true';
+      const create = await http(off.url, 'POST', '/consumers/g', { body: {} });
+      expect(create.status).toBe(503);
+      expect(create.json).toEqual({ error_code: 503, message });
+      const poll = await http(off.url, 'GET', '/consumers/g/instances/x/records', { accept: CT.binary });
+      expect(poll.status).toBe(503);
+    } finally {
+      await off.stop();
+    }
+  });
+});
+
 describe('subscribe, poll, commit', () => {
   test('every error code of subscribe, assign and poll', async () => {
     const group = uniqueName('g');
