@@ -73,6 +73,42 @@ function readRequest(body: unknown): Request {
   return req;
 }
 
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The parts of the pod the mutation reads, checked so that a malformed object is a 400 naming the field
+ * rather than an exception deep inside (the API server never sends such pods; other clients might).
+ */
+function checkPodShape(p: V1Pod): void {
+  const bad = (field: string, what: string) => new BadReviewError(`request.object.${field} must be ${what}`);
+  if (p.metadata !== undefined) {
+    if (!isRecord(p.metadata)) throw bad('metadata', 'an object');
+    const a = p.metadata.annotations;
+    if (a !== undefined) {
+      if (!isRecord(a)) throw bad('metadata.annotations', 'an object');
+      for (const [k, v] of Object.entries(a)) {
+        if (typeof v !== 'string') throw bad(`metadata.annotations[${JSON.stringify(k)}]`, 'a string');
+      }
+    }
+  }
+  if (p.spec === undefined) return;
+  if (!isRecord(p.spec)) throw bad('spec', 'an object');
+  for (const list of ['containers', 'initContainers', 'volumes'] as const) {
+    const items = p.spec[list] as unknown;
+    if (items === undefined && list !== 'containers') continue;
+    if (!Array.isArray(items)) throw bad(`spec.${list}`, 'an array');
+    items.forEach((item, i) => {
+      if (!isRecord(item) || typeof item.name !== 'string')
+        throw bad(`spec.${list}[${i}]`, 'an object with a name');
+      const ports = item.ports as unknown;
+      if (ports !== undefined && !(Array.isArray(ports) && ports.every(isRecord))) {
+        throw bad(`spec.${list}[${i}].ports`, 'an array of objects');
+      }
+    });
+  }
+}
+
 function isPodCreate(req: Request): boolean {
   return (
     req.operation === 'CREATE' &&
@@ -114,12 +150,7 @@ export function review(
     throw new BadReviewError('request.object must be the Pod being created');
   }
   const p = pod as V1Pod;
-  if (
-    p.spec !== undefined &&
-    (typeof p.spec !== 'object' || p.spec === null || !Array.isArray(p.spec.containers))
-  ) {
-    throw new BadReviewError('request.object.spec.containers must be an array');
-  }
+  checkPodShape(p);
   // A pod from a controller arrives without a namespace in its metadata: the request carries it.
   const namespace = req.namespace || p.metadata?.namespace || 'default';
   const podName =
