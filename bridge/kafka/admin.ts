@@ -99,6 +99,7 @@ export class KafkaAdmin {
   private readonly topicErrors = new Map<string, { error: string; at: number }>();
   private readonly timeoutMs: number;
   private closed = false;
+  private pollTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: AdminOptions) {
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
@@ -152,6 +153,15 @@ export class KafkaAdmin {
           return;
         }
         this.meta = c;
+        // Statistics and error events are served by poll(); this client never produces.
+        this.pollTimer = setInterval(() => {
+          try {
+            c.poll();
+          } catch {
+            // disconnected meanwhile
+          }
+        }, 1000);
+        this.pollTimer.unref();
         resolve(c);
       });
     });
@@ -273,6 +283,7 @@ export class KafkaAdmin {
 
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
+    clearInterval(this.pollTimer);
     const waits: Promise<void>[] = [];
     if (this.admin) {
       try {

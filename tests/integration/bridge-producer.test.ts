@@ -469,6 +469,68 @@ describe('an unreachable cluster', () => {
   });
 });
 
+describe('configuration switches: CORS, producer disabled, librdkafka statistics', () => {
+  let b: BridgeProcess;
+  beforeAll(async () => {
+    b = await startBridgeProcess({
+      properties: properties(
+        kafka.plaintext,
+        [
+          'http.cors.enabled=true',
+          'http.cors.allowedOrigins=https://app\\.example,https://.*\\.internal',
+          'http.cors.allowedMethods=GET,POST',
+          'http.producer.enabled=false',
+          'kafka.statistics.interval.ms=200',
+        ].join('\n'),
+      ),
+    });
+  });
+  afterAll(async () => {
+    await b?.stop();
+  });
+
+  test('CORS: an allowed origin gets the headers, a preflight is answered, another origin gets none', async () => {
+    const pre = await call(b.url, 'OPTIONS', `/topics/${T.one}`, {
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST' },
+    });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(pre.headers.get('access-control-allow-methods')).toBe('GET,POST');
+    expect(pre.headers.get('access-control-allow-headers')).toContain('content-type');
+    const ok = await call(b.url, 'GET', '/topics', { headers: { origin: 'https://svc.internal' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('https://svc.internal');
+    const other = await call(b.url, 'GET', '/topics', { headers: { origin: 'https://evil.example' } });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
+  test('http.producer.enabled=false: produce answers 503 with the anchor message', async () => {
+    const r = await call(b.url, 'POST', `/topics/${T.one}`, {
+      ct: CT.text,
+      body: { records: [{ value: 'x' }] },
+    });
+    expect(r.status).toBe(503);
+    expect(r.body.message).toBe(
+      'Producer is disabled in config. To enable producer update http.producer.enabled to true',
+    );
+  });
+
+  test('librdkafka statistics reach /metrics: queue depth, broker connection and round-trip time', async () => {
+    // The producer is disabled here; the metadata client is created by its first use.
+    expect((await call(b.url, 'GET', '/topics')).status).toBe(200);
+    await eventually(
+      async () =>
+        /^strimzi_bridge_kafka_broker_rtt_avg_seconds\{client="admin",broker="\d+"\} /m.test(
+          (await call(b.mgmtUrl, 'GET', '/metrics')).text,
+        ),
+      10_000,
+      'admin client statistics',
+    );
+    const m = (await call(b.mgmtUrl, 'GET', '/metrics')).text;
+    expect(m).toMatch(/^strimzi_bridge_kafka_client_queue_messages\{client="admin"\} \d+/m);
+    expect(m).toMatch(/^strimzi_bridge_kafka_broker_connected\{client="admin",broker="\d+"\} 1/m);
+  });
+});
+
 describe('graceful shutdown', () => {
   test('SIGTERM: a request in progress still gets its answer, the process exits 0 within the budget', async () => {
     const b = await startBridgeProcess({
