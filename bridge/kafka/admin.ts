@@ -134,7 +134,10 @@ export class KafkaAdmin {
     const c = new Kafka.Producer(conf.global as never, conf.topic as never);
     c.on('event.log', (ev: { message: string }) => {
       const hit = parseTopicErrorLog(ev.message);
-      if (hit) this.topicErrors.set(hit.topic, { error: hit.error, at: Date.now() });
+      if (!hit) return;
+      // Bounded: entries are consumed by describeTopic; stale ones go when the map grows.
+      if (this.topicErrors.size >= 1000) this.topicErrors.clear();
+      this.topicErrors.set(hit.topic, { error: hit.error, at: Date.now() });
     });
     c.on('event.error', (err: LibrdKafkaError) =>
       log.debug({ err: err.message }, 'kafka metadata client error'),
@@ -201,6 +204,7 @@ export class KafkaAdmin {
     for (;;) {
       const seen = this.topicErrors.get(topic);
       if (seen && seen.at >= since) {
+        this.topicErrors.delete(topic);
         const e = seen.error.toLowerCase();
         if (e.includes('authorization failed')) return errors.notAuthorized('Describe', 'topic', topic);
         if (e.includes('unknown topic') || e.includes('does not host')) return errors.topicNotFound(topic);
