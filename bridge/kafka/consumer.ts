@@ -209,6 +209,8 @@ export class ConsumerInstance {
   private inflight: Promise<void> | null = null;
   /** The last batch came back full: librdkafka holds more, so the next one is fetched ahead. */
   private backlog = false;
+  /** The error of a batch that finished after its poll had answered. */
+  private fetchError: unknown = undefined;
   /** The operation chain that serializes this instance. */
   private chain: Promise<unknown> = Promise.resolve();
   private busyCount = 0;
@@ -385,9 +387,9 @@ export class ConsumerInstance {
       } catch (err) {
         throw this.kafkaError(err, 'assign');
       }
-      const keep = new Set(list.map((p) => tpKey(p.topic, p.partition)));
-      this.pending = this.pending.filter((m) => keep.has(tpKey(m.topic, m.partition)));
-      for (const k of [...this.returned.keys()]) if (!keep.has(k)) this.returned.delete(k);
+      // A new assignment restarts every partition from its committed offset: what was taken ahead goes.
+      this.pending = [];
+      this.returned.clear();
       this.mode = { kind: 'assigned', partitions: list };
     });
   }
@@ -478,9 +480,14 @@ export class ConsumerInstance {
       if (!this.inflight) {
         // A zero timeout still asks librdkafka once, so `timeout=0` returns what is already fetched.
         // A long poll waits in slices, so it never holds a pool thread for long at a time.
-        this.inflight = this.fetch(Math.min(CONSUME_SLICE_MS, Math.max(0, remaining))).finally(() => {
-          this.inflight = null;
-        });
+        // The batch may outlive this poll: its error is kept for the next one, never left unhandled.
+        this.inflight = this.fetch(Math.min(CONSUME_SLICE_MS, Math.max(0, remaining)))
+          .catch((err: unknown) => {
+            this.fetchError = err;
+          })
+          .finally(() => {
+            this.inflight = null;
+          });
       }
       const batch = this.inflight;
       let timer: NodeJS.Timeout | undefined;
@@ -491,6 +498,11 @@ export class ConsumerInstance {
         }),
       ]);
       clearTimeout(timer);
+      if (this.fetchError !== undefined) {
+        const err = this.fetchError;
+        this.fetchError = undefined;
+        throw err;
+      }
       if (timedOut || Date.now() >= deadline) return;
     }
   }
