@@ -144,6 +144,41 @@ export function toJsonFormatRecord(msg: KafkaMessage): JsonFormatRecord {
   return rec;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function isUtf8(bytes: Buffer | string | null | undefined): boolean {
+  if (bytes === null || bytes === undefined || typeof bytes === 'string') return true;
+  try {
+    strictUtf8.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The text format's twin of the json fallback: a key or value that is not valid UTF-8 would be
+ * altered by decoding (U+FFFD replaces the bad bytes, as the anchor does silently), so it comes
+ * as base64 with `<field>_encoding: "base64"` instead.
+ */
+export function toTextFormatRecord(msg: KafkaMessage): JsonFormatRecord {
+  const rec: JsonFormatRecord = toHttpRecord(converterFor('text'), msg);
+  if (!isUtf8(msg.key)) {
+    rec.key = base64Of(msg.key);
+    rec.key_encoding = 'base64';
+  }
+  if (!isUtf8(msg.value)) {
+    rec.value = base64Of(msg.value);
+    rec.value_encoding = 'base64';
+  }
+  return rec;
+}
+
+function base64Of(bytes: Buffer | string | null | undefined): string | null {
+  if (bytes === null || bytes === undefined) return null;
+  return (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).toString('base64');
+}
+
 /** A base64 string or null, as JSON (base64 needs no escaping). */
 function base64Json(bytes: Buffer | string | null | undefined): string {
   if (bytes === null || bytes === undefined) return 'null';
@@ -175,7 +210,7 @@ export function serializeRecord(format: EmbeddedFormat, msg: KafkaMessage): { te
     const text = `{"topic":${topicJson},"key":${base64Json(msg.key)},"value":${base64Json(msg.value)},"partition":${msg.partition},"offset":${msg.offset},"timestamp":${msg.timestamp ?? -1}${headers}}`;
     return { text, bytes: text.length + extra };
   }
-  const rec = format === 'json' ? toJsonFormatRecord(msg) : toHttpRecord(converterFor(format), msg);
+  const rec = format === 'json' ? toJsonFormatRecord(msg) : toTextFormatRecord(msg);
   const text = JSON.stringify(rec);
   return { text, bytes: Buffer.byteLength(text) };
 }

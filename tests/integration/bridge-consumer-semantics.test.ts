@@ -286,6 +286,20 @@ describe('formats', () => {
   });
 });
 
+test('text: bytes that are not UTF-8 come as base64 with value_encoding, never altered', async () => {
+  const topic = uniqueName('t');
+  await createTopic(kafka, topic, 1);
+  const bad = Buffer.from([0x61, 0xc3, 0x28, 0xff]);
+  await produce(kafka.plaintext, topic, [{ value: Buffer.from('ok ✓') }, { value: bad }]);
+  const c = await newConsumer(uniqueName('g'), { 'auto.offset.reset': 'earliest', format: 'text' });
+  await subscribe(c, { topics: [topic] });
+  const got = await pollUntil(bridge.url, c, CT.text, 2);
+  expect(got[0]).toMatchObject({ value: 'ok ✓', offset: 0 });
+  expect(got[0].value_encoding).toBeUndefined();
+  expect(got[1]).toMatchObject({ value: bad.toString('base64'), value_encoding: 'base64', offset: 1 });
+  await http(bridge.url, 'DELETE', c);
+});
+
 describe('max_bytes', () => {
   test('records over the limit come with the next poll, none is skipped; one record larger than max_bytes is 422 and stays', async () => {
     const topic = uniqueName('t');

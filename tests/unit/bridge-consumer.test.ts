@@ -11,6 +11,7 @@ import {
   patternToRegex,
   serializeRecord,
   toJsonFormatRecord,
+  toTextFormatRecord,
 } from '../../bridge/kafka/consumer.js';
 import { ConsumerRegistry, instanceOptions } from '../../bridge/kafka/consumers.js';
 import { createLogger } from '../../bridge/log.js';
@@ -112,6 +113,24 @@ describe('toJsonFormatRecord', () => {
       key_encoding: 'base64',
       value: null,
       headers: [{ key: 'h', value: Buffer.from('v').toString('base64') }],
+    });
+  });
+});
+
+describe('toTextFormatRecord', () => {
+  test('UTF-8 is text; bytes that are not UTF-8 come as base64 with <field>_encoding instead of U+FFFD', () => {
+    const base = { topic: 't', partition: 0, offset: 1, timestamp: 2 };
+    expect(toTextFormatRecord({ ...base, key: Buffer.from('clé'), value: Buffer.from('✓') })).toEqual({
+      ...base,
+      key: 'clé',
+      value: '✓',
+    });
+    const bad = Buffer.from([0x61, 0xc3, 0x28]);
+    expect(toTextFormatRecord({ ...base, key: null, value: bad })).toEqual({
+      ...base,
+      key: null,
+      value: bad.toString('base64'),
+      value_encoding: 'base64',
     });
   });
 });
