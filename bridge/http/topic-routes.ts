@@ -8,8 +8,12 @@ export interface TopicRouteDeps {
   readonly admin: KafkaAdmin;
 }
 
-/** Why a topic's configs are missing, for clients that look: GET /topics/{t} sets this header. */
-export const CONFIGS_UNAVAILABLE_HEADER = 'X-Kafka-Bridge-Configs-Unavailable';
+/**
+ * The field of GET /topics/{t} that says why `configs` is absent. An addition to the contract's
+ * TopicMetadata (which lists no such field): the one place we answer more than the anchor, because
+ * a missing `configs` without a reason is what sent the scenario's user hunting.
+ */
+export const CONFIGS_UNAVAILABLE_FIELD = 'configs_unavailable';
 
 export function registerTopicRoutes(router: Router, deps: TopicRouteDeps): void {
   const { admin } = deps;
@@ -26,10 +30,12 @@ export function registerTopicRoutes(router: Router, deps: TopicRouteDeps): void 
     route(async (_req: Request, res: Response) => {
       const { params } = validated(res);
       const t = await admin.describeTopic(String(params.topicname));
-      // `configs` is left out, not faked: this client cannot run DescribeConfigs. The contract's
-      // TopicMetadata allows no extra fields, so the reason travels in a header.
-      res.set(CONFIGS_UNAVAILABLE_HEADER, t.configsUnavailable);
-      sendJson(res, 200, { name: t.name, partitions: t.partitions });
+      // `configs` is left out, not faked: this client cannot run DescribeConfigs. The field says so.
+      sendJson(res, 200, {
+        name: t.name,
+        partitions: t.partitions,
+        [CONFIGS_UNAVAILABLE_FIELD]: t.configsUnavailable,
+      });
     }),
   );
 
