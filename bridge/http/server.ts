@@ -80,7 +80,7 @@ export async function startBridge(
       : {}),
     bootstrapServers,
     isReady: () => ready,
-    probeKafka: () => producer.probe(),
+    probeKafka: () => (config.http.producerEnabled ? producer.probe() : admin.probe()),
   });
 
   // The producer connects in the background: the API is ready before Kafka answers, and a

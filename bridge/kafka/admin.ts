@@ -186,6 +186,21 @@ export class KafkaAdmin {
     });
   }
 
+  /** A live check through the metadata client (used when the producer is disabled). */
+  async probe(): Promise<{ ok: true } | { ok: false; error: string }> {
+    try {
+      const c = await this.metadataClient();
+      await new Promise<void>((resolve, reject) =>
+        c.getMetadata({ allTopics: false, timeout: 2000 } as never, (err) => (err ? reject(err) : resolve())),
+      );
+      this.opts.metrics.kafkaReachable.set(1);
+      return { ok: true };
+    } catch (err) {
+      this.opts.metrics.kafkaReachable.set(0);
+      return { ok: false, error: (err as Error).message };
+    }
+  }
+
   /** GET /topics: names, internal topics left out, sorted. */
   async listTopics(): Promise<string[]> {
     const md = await this.metadata();

@@ -505,6 +505,10 @@ describe('configuration switches: CORS, producer disabled, librdkafka statistics
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
   });
 
+  test('http.producer.enabled=false: /ready?kafka=true still checks the broker (through the metadata client)', async () => {
+    expect((await call(b.mgmtUrl, 'GET', '/ready?kafka=true')).status).toBe(200);
+  });
+
   test('http.producer.enabled=false: produce answers 503 with the anchor message', async () => {
     const r = await call(b.url, 'POST', `/topics/${T.one}`, {
       ct: CT.text,
