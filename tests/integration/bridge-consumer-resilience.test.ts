@@ -27,10 +27,14 @@ afterAll(async () => {
   for (const b of started) await b.stop();
 });
 
+// A killed bridge's member stays in its group until the session times out (45 s by default):
+// the broker's minimum keeps the restart test short.
+const SHORT_SESSION = { 'session.timeout.ms': '6000', 'heartbeat.interval.ms': '1000' };
+
 async function bridgeProcess(bootstrap = kafka.plaintext): Promise<BridgeUnderTest> {
   if (!haveBuiltBridge())
     throw new Error('build the bridge first: node_modules/.bin/tsc -p tsconfig.build.json');
-  const b = await startBridge({ bootstrap });
+  const b = await startBridge({ bootstrap, consumerSettings: SHORT_SESSION });
   if (b.kind !== 'process') throw new Error('these tests need the bridge as a child process');
   started.push(b);
   return b;
