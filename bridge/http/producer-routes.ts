@@ -38,7 +38,8 @@ export function registerProducerRoutes(router: Router, deps: ProducerRouteDeps):
     const records = (body.records ?? []).map((r, i) => toKafkaRecord(conv, r, i));
     // Right after start the producer may still be connecting: give it a moment rather than a 503.
     if (deps.producer.state === 'connecting') await deps.producer.waitConnected(CONNECTING_WAIT_MS);
-    const unavailable = deps.producer.unavailable();
+    await deps.producer.recheck();
+    const unavailable = deps.producer.unreachable();
     if (unavailable) throw unavailable;
     if (query.async === true) {
       deps.producer.sendAsync(topic, records, pathPartition);

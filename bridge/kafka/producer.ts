@@ -161,6 +161,9 @@ export class SharedProducer {
   private brokersUp = false;
   private connectedWaiters: Array<() => void> = [];
   private readonly pollMs: number;
+  private lastLogged = '';
+  private lastLoggedAt = 0;
+  private probing: Promise<{ ok: true } | { ok: false; error: string }> | undefined;
 
   constructor(private readonly opts: ProducerOptions) {
     this.pollMs = opts.pollIntervalMs ?? 2;
@@ -214,7 +217,13 @@ export class SharedProducer {
       }
       this.lastBrokerError = err.message;
       if (this.stateValue === 'connected') this.lastError = err.message;
-      log.warn({ code, err: err.message }, 'kafka producer error');
+      // librdkafka repeats connection errors on every reconnect attempt: say it once a minute.
+      const now = Date.now();
+      if (err.message !== this.lastLogged || now - this.lastLoggedAt > 60_000) {
+        this.lastLogged = err.message;
+        this.lastLoggedAt = now;
+        log.warn({ code, err: err.message }, 'kafka producer error');
+      }
     });
     p.on('event.stats', (ev: { message: string }) => {
       metrics.recordLibrdkafkaStats('producer', ev.message);
@@ -383,8 +392,39 @@ export class SharedProducer {
     }
   }
 
+  /**
+   * Connected, but librdkafka said all brokers are down: ask once more (one probe shared by all
+   * requests asking at the same time) so a request gets a 503 now rather than waiting out
+   * message.timeout.ms, and traffic resumes as soon as a broker answers again.
+   */
+  async recheck(): Promise<void> {
+    if (this.stateValue === 'connected' && !this.brokersUp) await this.probe(1500);
+  }
+
+  /** Like unavailable(), also when connected but no broker answers (after recheck()). */
+  unreachable(): HttpError | undefined {
+    const u = this.unavailable();
+    if (u || this.brokersUp) return u;
+    return kafkaToHttp(
+      { code: RD.ALL_BROKERS_DOWN, message: this.lastError },
+      {
+        operation: 'Write',
+        resourceType: 'topic',
+        resource: '',
+        bootstrapServers: this.opts.bootstrapServers,
+      },
+    );
+  }
+
   /** A live check: asks a broker for metadata. Updates the reachability metric. */
-  async probe(timeoutMs = 2000): Promise<{ ok: true } | { ok: false; error: string }> {
+  probe(timeoutMs = 2000): Promise<{ ok: true } | { ok: false; error: string }> {
+    this.probing ??= this.probeOnce(timeoutMs).finally(() => {
+      this.probing = undefined;
+    });
+    return this.probing;
+  }
+
+  private async probeOnce(timeoutMs: number): Promise<{ ok: true } | { ok: false; error: string }> {
     const p = this.producer;
     if (!p || this.stateValue !== 'connected') return { ok: false, error: this.lastError };
     return new Promise((resolve) => {
