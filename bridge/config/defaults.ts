@@ -21,11 +21,16 @@ export const DEFAULTS = {
   logLevel: 'info',
 } as const;
 
+/** What the injector sets for SASL/SCRAM users (webhook/sidecar.ts). */
+const SASL_ENV = ['KAFKA_SASL_MECHANISM', 'KAFKA_SASL_USERNAME', 'KAFKA_SASL_PASSWORD'] as const;
+
 export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /**
  * The scenario's bridge-configmap.yaml, so an injected sidecar needs no ConfigMap: the bootstrap address
  * from BOOTSTRAP_SERVERS, and TLS when USER_CRT/USER_KEY (client certificate) or CA_CRT (trusted CA) are set.
+ * SASL (what the injector sets for `auth: scram-sha-512`) when KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and
+ * KAFKA_SASL_PASSWORD are set: librdkafka's own key names, so a password with quotes needs no JAAS escaping.
  */
 export function builtInProperties(env: Readonly<Record<string, string | undefined>>): string {
   const has = (name: string) => env[name] !== undefined && env[name] !== '';
@@ -42,8 +47,25 @@ export function builtInProperties(env: Readonly<Record<string, string | undefine
     'http.port=8080',
     `kafka.bootstrap.servers=${placeholder('env', 'BOOTSTRAP_SERVERS')}`,
   ];
+  const sasl = SASL_ENV.filter(has);
+  if (sasl.length > 0 && sasl.length < SASL_ENV.length) {
+    const missing = SASL_ENV.filter((n) => !has(n));
+    throw new ConfigError(
+      missing[0]!,
+      `${missing.join(', ')}: not set, but ${sasl.join(', ')} ${sasl.length > 1 ? 'are' : 'is'}; the built-in defaults need all of ${SASL_ENV.join(', ')} for SASL (or none)`,
+    );
+  }
   const tls = has('USER_CRT') || has('CA_CRT');
-  if (tls) lines.push('kafka.security.protocol=SSL', 'kafka.ssl.endpoint.identification.algorithm=HTTPS');
+  if (sasl.length > 0) {
+    lines.push(
+      `kafka.security.protocol=${tls ? 'SASL_SSL' : 'SASL_PLAINTEXT'}`,
+      `kafka.sasl.mechanisms=${placeholder('env', 'KAFKA_SASL_MECHANISM')}`,
+      `kafka.sasl.username=${placeholder('env', 'KAFKA_SASL_USERNAME')}`,
+      `kafka.sasl.password=${placeholder('env', 'KAFKA_SASL_PASSWORD')}`,
+    );
+    if (tls) lines.push('kafka.ssl.endpoint.identification.algorithm=HTTPS');
+  } else if (tls)
+    lines.push('kafka.security.protocol=SSL', 'kafka.ssl.endpoint.identification.algorithm=HTTPS');
   if (has('USER_CRT')) {
     lines.push(
       'kafka.ssl.keystore.type=PEM',

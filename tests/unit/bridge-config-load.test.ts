@@ -222,6 +222,47 @@ describe('built-in defaults (no --config-file)', () => {
     expect(config.kafka.admin['ssl.certificate.pem']).toBeUndefined();
   });
 
+  it('with the SCRAM env the injector sets for auth scram-sha-512, is SASL over TLS to the cluster CA', () => {
+    const config = loadConfig({
+      argv: [],
+      env: {
+        BOOTSTRAP_SERVERS: 'kafka:9093',
+        CA_CRT: ca.cert,
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: 'bridge',
+        KAFKA_SASL_PASSWORD: 'pa"ss word',
+      },
+      readFile: files({}),
+    });
+    for (const client of [config.kafka.producer, config.kafka.consumer, config.kafka.admin]) {
+      expect(client).toMatchObject({
+        'security.protocol': 'sasl_ssl',
+        'sasl.mechanisms': 'SCRAM-SHA-512',
+        'sasl.username': 'bridge',
+        'sasl.password': 'pa"ss word',
+        'ssl.ca.pem': normalizePem(ca.cert),
+      });
+    }
+    expect(config.notices).toEqual([]);
+  });
+
+  it('without CA_CRT, SASL goes over plaintext; a partial SASL env is refused naming what is missing', () => {
+    const config = loadConfig({
+      argv: [],
+      env: {
+        BOOTSTRAP_SERVERS: 'kafka:9092',
+        KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512',
+        KAFKA_SASL_USERNAME: 'bridge',
+        KAFKA_SASL_PASSWORD: 'secret',
+      },
+      readFile: files({}),
+    });
+    expect(config.kafka.admin['security.protocol']).toBe('sasl_plaintext');
+    expect(() =>
+      builtInProperties({ KAFKA_SASL_MECHANISM: 'SCRAM-SHA-512', KAFKA_SASL_USERNAME: 'bridge' }),
+    ).toThrow('KAFKA_SASL_PASSWORD: not set, but KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME are');
+  });
+
   it('refuses USER_CRT without USER_KEY, and says where the bootstrap address comes from', () => {
     expect(() => builtInProperties({ USER_CRT: user.cert })).toThrow(
       'USER_KEY: not set, but USER_CRT is; the built-in defaults need both for a client certificate (or neither)',
