@@ -9,9 +9,9 @@ export interface TopicRouteDeps {
 }
 
 /**
- * The field of GET /topics/{t} that says why `configs` is absent. An addition to the contract's
- * TopicMetadata (which lists no such field): the one place we answer more than the anchor, because
- * a missing `configs` without a reason is what sent the scenario's user hunting.
+ * The field of GET /topics/{t} that says why `configs` is absent (e.g. "Not authorized to
+ * DescribeConfigs on topic my-topic"). An addition to the contract's TopicMetadata, present only
+ * when configs are missing: where the anchor answered 500 for the whole topic, we answer the rest.
  */
 export const CONFIGS_UNAVAILABLE_FIELD = 'configs_unavailable';
 
@@ -29,13 +29,19 @@ export function registerTopicRoutes(router: Router, deps: TopicRouteDeps): void 
     '/topics/:topicname',
     route(async (_req: Request, res: Response) => {
       const { params } = validated(res);
-      const t = await admin.describeTopic(String(params.topicname));
-      // `configs` is left out, not faked: this client cannot run DescribeConfigs. The field says so.
-      sendJson(res, 200, {
-        name: t.name,
-        partitions: t.partitions,
-        [CONFIGS_UNAVAILABLE_FIELD]: t.configsUnavailable,
-      });
+      const t = await admin.describeTopicWithConfigs(String(params.topicname));
+      // Configs are never invented: when they could not be read, the field says why.
+      if ('configs' in t) {
+        // As the anchor: the key is left out when the topic has no config entries at all.
+        const configs = Object.keys(t.configs).length > 0 ? { configs: t.configs } : {};
+        sendJson(res, 200, { name: t.name, ...configs, partitions: t.partitions });
+      } else {
+        sendJson(res, 200, {
+          name: t.name,
+          partitions: t.partitions,
+          [CONFIGS_UNAVAILABLE_FIELD]: t.configsUnavailable,
+        });
+      }
     }),
   );
 

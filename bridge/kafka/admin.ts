@@ -9,7 +9,7 @@
  * - node-rdkafka drops the per-topic error of a metadata reply, so "denied" and "does not exist"
  *   would look alike (no partitions). librdkafka logs that error under `debug=metadata`; this
  *   client listens to its own log to tell a 403 from a 404;
- * - topic configs are not available at all (see `TopicDescription.configsUnavailable`).
+ * - topic configs come from kafkajs (topic-configs.ts), the one thing node-rdkafka cannot read.
  * Both clients are created on first use: a sidecar that only produces never pays for them.
  */
 import { createRequire } from 'node:module';
@@ -20,6 +20,7 @@ import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { type KafkaOperation, kafkaToHttp, RD } from './errors.js';
 import { splitTopicSettings } from './producer.js';
+import { TopicConfigs } from './topic-configs.js';
 
 const require = createRequire(import.meta.url);
 const Kafka = require('node-rdkafka') as typeof import('node-rdkafka');
@@ -39,9 +40,11 @@ export interface PartitionInfo {
 export interface TopicDescription {
   name: string;
   partitions: PartitionInfo[];
-  /** Why `configs` is absent: this client cannot run DescribeConfigs. */
-  configsUnavailable: string;
 }
+
+/** GET /topics/{t}: configs when they could be read, else why not (never invented). */
+export type TopicWithConfigs = TopicDescription &
+  ({ configs: Record<string, string> } | { configsUnavailable: string });
 
 export interface NewTopicSpec {
   topic_name: string;
@@ -62,9 +65,6 @@ export interface AdminOptions {
    */
   readonly knownUnreachable?: () => HttpError | undefined;
 }
-
-export const CONFIGS_UNAVAILABLE =
-  'topic configs are not available from this bridge: its Kafka client (node-rdkafka) has no DescribeConfigs';
 
 /** Topics Kafka marks internal; the Java admin's listTopics() leaves them out, so do we. */
 const INTERNAL_TOPICS = new Set(['__consumer_offsets', '__transaction_state', '__share_group_state']);
@@ -101,8 +101,16 @@ export class KafkaAdmin {
   private closed = false;
   private pollTimer: NodeJS.Timeout | undefined;
 
+  private readonly configs: TopicConfigs;
+
   constructor(private readonly opts: AdminOptions) {
     this.timeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.configs = new TopicConfigs({
+      settings: opts.settings,
+      clientId: opts.clientId,
+      log: opts.log,
+      timeoutMs: this.timeoutMs,
+    });
   }
 
   private op(operation: KafkaOperation['operation'], topic: string, partition?: number): KafkaOperation {
@@ -239,8 +247,17 @@ export class KafkaAdmin {
     return {
       name: t.name,
       partitions: t.partitions.map(toPartitionInfo).sort((a, b) => a.partition - b.partition),
-      configsUnavailable: CONFIGS_UNAVAILABLE,
     };
+  }
+
+  /**
+   * Name, partitions and configs. Describe (metadata) decides 404/403; DescribeConfigs only
+   * decides whether configs are there, so a principal without it still gets the rest.
+   */
+  async describeTopicWithConfigs(topic: string): Promise<TopicWithConfigs> {
+    const t = await this.describeTopic(topic);
+    const c = await this.configs.describe(topic);
+    return 'configs' in c ? { ...t, configs: c.configs } : { ...t, configsUnavailable: c.unavailable };
   }
 
   async describePartition(topic: string, partition: number): Promise<PartitionInfo> {
@@ -303,6 +320,7 @@ export class KafkaAdmin {
   async close(timeoutMs: number): Promise<void> {
     this.closed = true;
     clearInterval(this.pollTimer);
+    await Promise.race([this.configs.close(), new Promise((r) => setTimeout(r, timeoutMs))]);
     const waits: Promise<void>[] = [];
     if (this.admin) {
       try {
