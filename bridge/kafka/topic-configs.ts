@@ -318,8 +318,15 @@ export function createTopicConfigReader(
       const pending = admin;
       admin = undefined;
       if (!pending) return;
-      const a = await pending.catch(() => undefined);
-      await a?.disconnect().catch(() => undefined);
+      // A connect still in progress (a broker that does not answer) is not waited for: its client
+      // is disconnected whenever it settles, within kafkajs's own timeouts.
+      const settled = pending.then(
+        (a) => a,
+        () => undefined,
+      );
+      const a = await Promise.race([settled, new Promise<undefined>((r) => setTimeout(r, 200, undefined))]);
+      if (a) await a.disconnect().catch(() => undefined);
+      else void settled.then((late) => late?.disconnect().catch(() => undefined));
     },
   };
 }
