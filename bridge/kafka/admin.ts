@@ -255,8 +255,8 @@ export class KafkaAdmin {
    * decides whether configs are there, so a principal without it still gets the rest.
    */
   async describeTopicWithConfigs(topic: string): Promise<TopicWithConfigs> {
-    const t = await this.describeTopic(topic);
-    const c = await this.configs.describe(topic);
+    // Side by side: configs.describe never rejects, so a 404/403 from metadata still answers at once.
+    const [t, c] = await Promise.all([this.describeTopic(topic), this.configs.describe(topic)]);
     return 'configs' in c ? { ...t, configs: c.configs } : { ...t, configsUnavailable: c.unavailable };
   }
 
