@@ -133,6 +133,8 @@ async function startBridge(bootstrap: string): Promise<Bridge> {
       `http.management.port=${mgmt}`,
       `kafka.bootstrap.servers=${bootstrap}`,
       'log.level=warn',
+      // BENCH_BRIDGE_PROPERTIES="kafka.consumer.max.poll.records=1000;..." for tuning experiments.
+      ...(process.env.BENCH_BRIDGE_PROPERTIES?.split(';').filter(Boolean) ?? []),
       '',
     ].join('\n'),
   );
