@@ -11,6 +11,7 @@ import type { Logger } from '../log.js';
 import { type BridgeMetrics, createMetrics } from '../metrics.js';
 import { createApps } from './app.js';
 import { Contract } from './contract.js';
+import { HttpError } from './errors.js';
 import { closeServers, listenAll, listenApi } from './listen.js';
 
 export interface RunningBridge {
@@ -41,14 +42,19 @@ export async function startBridge(
   const clientId = config.bridgeId || 'kafka-bridge';
   const bootstrapServers = config.kafka.bootstrapServers;
 
-  const producer = new SharedProducer({
+  const producer: SharedProducer = new SharedProducer({
     settings: config.kafka.producer,
     bootstrapServers,
     clientId,
     log,
     metrics,
+    topicCheck: (topic) =>
+      admin.describeTopic(topic).then(
+        () => undefined,
+        (err: unknown) => (err instanceof HttpError ? err : undefined),
+      ),
   });
-  const admin = new KafkaAdmin({
+  const admin: KafkaAdmin = new KafkaAdmin({
     settings: config.kafka.admin,
     bootstrapServers,
     clientId,

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import type { LibrdKafkaError, Producer as RdProducer } from 'node-rdkafka';
 import type { RdkafkaSettings } from '../config/types.js';
 import type { KafkaRecord } from '../formats/index.js';
-import type { HttpError } from '../http/errors.js';
+import { HttpError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { kafkaToHttp, RD, rdkafkaCode } from './errors.js';
@@ -30,6 +30,11 @@ export interface ProducerOptions {
   readonly metrics: BridgeMetrics;
   /** How often delivery reports are polled while records are in flight (ms). */
   readonly pollIntervalMs?: number;
+  /**
+   * Asks whether a topic exists, for a topic this producer cannot see (admin.ts: 404 when it does
+   * not, 403 when Describe is denied, undefined when it does).
+   */
+  readonly topicCheck?: (topic: string) => Promise<HttpError | undefined>;
 }
 
 /**
@@ -164,6 +169,9 @@ export class SharedProducer {
   private lastLogged = '';
   private lastLoggedAt = 0;
   private probing: Promise<{ ok: true } | { ok: false; error: string }> | undefined;
+  /** Topics this producer has delivered to or seen with partitions: no existence check needed. */
+  private readonly knownTopics = new Set<string>();
+  private readonly topicChecks = new Map<string, Promise<HttpError | undefined>>();
 
   constructor(private readonly opts: ProducerOptions) {
     this.pollMs = opts.pollIntervalMs ?? 2;
@@ -314,10 +322,69 @@ export class SharedProducer {
    * error. `partition` (from the path) overrides any per-record partition.
    */
   send(topic: string, records: readonly KafkaRecord[], partition?: number): Promise<RecordResult[]> {
+    if (records.length > 0 && !this.knownTopics.has(topic) && this.opts.topicCheck) {
+      return this.checkTopic(topic).then((missing) =>
+        missing
+          ? records.map((r) => this.recordError(topic, partition ?? r.partition, missing))
+          : this.sendNow(topic, records, partition),
+      );
+    }
+    return this.sendNow(topic, records, partition);
+  }
+
+  private sendNow(
+    topic: string,
+    records: readonly KafkaRecord[],
+    partition?: number,
+  ): Promise<RecordResult[]> {
     return new Promise((resolve) => {
       const batch = new Batch(this, topic, records.length, resolve);
       for (let i = 0; i < records.length; i++) this.produceOne(batch, i, records[i]!, partition);
     });
+  }
+
+  /**
+   * A topic this producer has not delivered to yet: does it exist (or get auto-created, where the
+   * broker allows it, exactly as producing would)? librdkafka would otherwise hold records for a
+   * topic that does not exist for topic.metadata.propagation.max.ms (30 s) before failing them.
+   * Resolves with the 404 to answer per record, or undefined to go ahead (an ACL denial is left to
+   * the produce itself, which fails at once and names the Write operation).
+   */
+  private checkTopic(topic: string): Promise<HttpError | undefined> {
+    let pending = this.topicChecks.get(topic);
+    if (!pending) {
+      pending = (async () => {
+        for (let attempt = 0; attempt < 2; attempt++) {
+          if ((await this.partitionCount(topic)) > 0) {
+            this.rememberTopic(topic);
+            return undefined;
+          }
+          // An auto-created topic has no leader for a moment: look once more.
+          if (attempt === 0) await new Promise((r) => setTimeout(r, 300));
+        }
+        const verdict = await this.opts.topicCheck!(topic).catch(() => undefined);
+        return verdict?.status === 404 ? verdict : undefined;
+      })().finally(() => this.topicChecks.delete(topic));
+      this.topicChecks.set(topic, pending);
+    }
+    return pending;
+  }
+
+  /** Partitions of `topic` in a metadata reply to this producer (0 when unknown or on error). */
+  private partitionCount(topic: string): Promise<number> {
+    const p = this.producer;
+    if (!p || this.stateValue !== 'connected') return Promise.resolve(0);
+    return new Promise((resolve) => {
+      p.getMetadata({ topic, timeout: 3000 } as never, (err, md) => {
+        if (err || !md) resolve(0);
+        else resolve(md.topics.find((t) => t.name === topic)?.partitions.length ?? 0);
+      });
+    });
+  }
+
+  rememberTopic(topic: string): void {
+    if (this.knownTopics.size >= 10_000) this.knownTopics.clear();
+    this.knownTopics.add(topic);
   }
 
   /** Fire and forget (`?async=true`): failures are counted and logged, never answered. */
@@ -331,13 +398,16 @@ export class SharedProducer {
 
   /** A failed record as the HTTP API answers it; counted by topic and error_code. */
   recordError(topic: string, partition: number | undefined, err: unknown): RecordResult {
-    const e = kafkaToHttp(err, {
-      operation: 'Write',
-      resourceType: 'topic',
-      resource: topic,
-      ...(partition !== undefined ? { partition } : {}),
-      bootstrapServers: this.opts.bootstrapServers,
-    });
+    const e =
+      err instanceof HttpError
+        ? err
+        : kafkaToHttp(err, {
+            operation: 'Write',
+            resourceType: 'topic',
+            resource: topic,
+            ...(partition !== undefined ? { partition } : {}),
+            bootstrapServers: this.opts.bootstrapServers,
+          });
     this.opts.metrics.produceErrors.inc({ topic, error_code: String(e.status) });
     return { error_code: e.status, message: e.message };
   }
@@ -345,6 +415,7 @@ export class SharedProducer {
   /** Delivery reports of a finished batch: the metrics once per batch, not once per record. */
   batchDelivered(topic: string, records: number, bytes: number): void {
     if (records === 0) return;
+    if (!this.knownTopics.has(topic)) this.rememberTopic(topic);
     this.opts.metrics.producedRecords.inc({ topic }, records);
     this.opts.metrics.producedBytes.inc({ topic }, bytes);
   }

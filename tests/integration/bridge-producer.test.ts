@@ -536,6 +536,40 @@ describe('configuration switches: CORS, producer disabled, librdkafka statistics
   });
 });
 
+describe('a topic that does not exist, where the producer may not create it', () => {
+  let b: BridgeProcess;
+  beforeAll(async () => {
+    b = await startBridgeProcess({
+      properties: properties(kafka.plaintext, 'kafka.producer.allow.auto.create.topics=false'),
+    });
+  });
+  afterAll(async () => {
+    await b?.stop();
+  });
+
+  test('per-record 404 at once (librdkafka alone would hold the records for 30 s), and the topic is not created', async () => {
+    const ghost = `bp-nowhere-${run}`;
+    const started = Date.now();
+    const r = await call(b.url, 'POST', `/topics/${ghost}`, {
+      ct: CT.text,
+      body: { records: [{ value: 'a' }, { value: 'b' }] },
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.offsets).toEqual([
+      { error_code: 404, message: `The specified topic was not found: ${ghost}` },
+      { error_code: 404, message: `The specified topic was not found: ${ghost}` },
+    ]);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect((await call(b.url, 'GET', '/topics')).body).not.toContain(ghost);
+    // An existing topic on the same bridge still works.
+    const ok = await call(b.url, 'POST', `/topics/${T.one}`, {
+      ct: CT.text,
+      body: { records: [{ value: 'c' }] },
+    });
+    expect(ok.body.offsets[0].partition).toBe(0);
+  });
+});
+
 describe('graceful shutdown', () => {
   test('SIGTERM: a request in progress still gets its answer, the process exits 0 within the budget', async () => {
     const b = await startBridgeProcess({
