@@ -5,6 +5,7 @@
  */
 import { createRequire } from 'node:module';
 import type { LibrdKafkaError, Producer as RdProducer } from 'node-rdkafka';
+import { TOPIC_LEVEL_PROPERTIES } from '../config/librdkafka-properties.js';
 import type { RdkafkaSettings } from '../config/types.js';
 import type { KafkaRecord } from '../formats/index.js';
 import { HttpError } from '../http/errors.js';
@@ -37,24 +38,10 @@ export interface ProducerOptions {
   readonly topicCheck?: (topic: string) => Promise<HttpError | undefined>;
 }
 
-/**
- * librdkafka's producer topic-level properties (CONFIGURATION.md, "Topic configuration
- * properties"). node-rdkafka installs its topic configuration object as `default_topic_conf`
- * (src/producer.cc), which REPLACES whatever topic-level settings the global object carried:
- * `acks=1` set globally would silently become acks=all. They must go in the topic object.
- */
-const TOPIC_LEVEL = new Set([
-  'request.required.acks',
-  'acks',
-  'request.timeout.ms',
-  'message.timeout.ms',
-  'delivery.timeout.ms',
-  'queuing.strategy',
-  'produce.offset.report',
-  'partitioner',
-  'compression.level',
-]);
-
+// node-rdkafka installs its topic configuration object as `default_topic_conf` (src/producer.cc),
+// which REPLACES whatever topic-level settings the global object carried: `acks=1` set globally would
+// silently become acks=all. TOPIC_LEVEL_PROPERTIES (checked against librdkafka's CONFIGURATION.md) says
+// which settings must go in the topic object.
 /** Global and topic-level settings, split as node-rdkafka needs them (pure). */
 export function splitTopicSettings(settings: Readonly<Record<string, unknown>>): {
   global: Record<string, unknown>;
@@ -62,7 +49,7 @@ export function splitTopicSettings(settings: Readonly<Record<string, unknown>>):
 } {
   const global: Record<string, unknown> = {};
   const topic: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(settings)) (TOPIC_LEVEL.has(k) ? topic : global)[k] = v;
+  for (const [k, v] of Object.entries(settings)) (TOPIC_LEVEL_PROPERTIES.has(k) ? topic : global)[k] = v;
   return { global, topic };
 }
 
