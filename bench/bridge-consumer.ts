@@ -11,6 +11,7 @@
  *   BENCH_CONSUMER_RECORDS=20000 ...              (default 50000)
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,11 @@ export interface ConsumerBenchResult {
   readonly directRecordsPerSec: number;
   readonly bridgeRecordsPerSec: number;
   readonly ratio: number;
+  readonly cpuUsPerRecord: {
+    readonly bridge: number;
+    readonly bridgeClient: number;
+    readonly direct: number;
+  };
   readonly rssMiB: { readonly none: number; readonly one: number; readonly fifty: number };
   readonly idleInstanceMiB: { readonly one: number; readonly eachOfFifty: number };
   readonly latencyMs: {
@@ -89,8 +95,22 @@ async function fill(bootstrap: string, topic: string, n: number, size: number): 
   await new Promise((r) => producer.disconnect(r));
 }
 
-/** A direct node-rdkafka consumer with consume(500) batches: records/s from the first record to the last. */
-async function direct(bootstrap: string, topic: string, n: number): Promise<number> {
+/** Records/s and CPU microseconds per record, from the first record to the last. */
+interface Rate {
+  readonly recordsPerSec: number;
+  /** CPU of the consuming process (the bridge; for the baseline, this process with librdkafka's threads). */
+  readonly cpuUsPerRecord: number;
+  /** CPU of the benchmark's HTTP client (bridge runs only). */
+  readonly clientCpuUsPerRecord?: number;
+}
+
+const processCpuSeconds = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** A direct node-rdkafka consumer with consume(500) batches. */
+async function direct(bootstrap: string, topic: string, n: number): Promise<Rate> {
   const c = new rdkafka.KafkaConsumer(
     { 'bootstrap.servers': bootstrap, 'group.id': unique('direct'), 'enable.auto.commit': false },
     { 'auto.offset.reset': 'earliest' },
@@ -100,22 +120,29 @@ async function direct(bootstrap: string, topic: string, n: number): Promise<numb
   c.setDefaultConsumeTimeout(1000);
   let got = 0;
   let start = 0;
+  let cpu0 = 0;
   while (got < n) {
     const msgs = await new Promise<rdkafka.Message[]>((res, rej) =>
       c.consume(500, (e, m) => (e ? rej(e) : res(m))),
     );
-    if (msgs.length > 0 && start === 0) start = performance.now();
+    if (msgs.length > 0 && start === 0) {
+      start = performance.now();
+      cpu0 = processCpuSeconds();
+    }
     got += msgs.length;
   }
   const secs = (performance.now() - start) / 1000;
+  const cpu = processCpuSeconds() - cpu0;
   await new Promise((r) => c.disconnect(r));
-  return n / secs;
+  return { recordsPerSec: n / secs, cpuUsPerRecord: (cpu * 1e6) / n };
 }
 
 interface Bridge {
   readonly url: string;
   readonly proc: Supervised;
   rssMiB(): number;
+  /** CPU seconds (user + system) the bridge process has used so far. */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -156,6 +183,12 @@ async function startBridge(bootstrap: string): Promise<Bridge> {
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
       return kb / 1024;
     },
+    cpuSeconds() {
+      // /proc/<pid>/stat fields 14 and 15 (utime, stime) in clock ticks (USER_HZ, 100 on Linux).
+      const stat = readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / 100;
+    },
     stop: () => proc.stop(15_000),
   };
 }
@@ -190,21 +223,56 @@ async function instance(url: string, group: string, topic: string): Promise<stri
   return path;
 }
 
-async function throughBridge(b: Bridge, topic: string, n: number): Promise<number> {
+/**
+ * GET over one kept-alive connection with node:http, the body collected as bytes. The throughput
+ * loop uses this rather than fetch(): undici's WHATWG streams and text decoding cost the client
+ * about as much CPU per record as the bridge spends, on the same two cores, which measured the
+ * benchmark's client rather than the bridge. The client still receives every byte and parses the
+ * whole JSON body, as any client must.
+ */
+function rawGet(agent: http.Agent, url: string, accept: string): Promise<{ status: number; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { agent, headers: { accept } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}
+
+async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate> {
   const path = await instance(b.url, unique('bridge'), topic);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const url = `${b.url}${path}/records?timeout=1000&max_bytes=1048576`;
   let got = 0;
   let start = 0;
+  let cpu0 = 0;
+  let clientCpu0 = 0;
   while (got < n) {
-    const r = await call(b.url, 'GET', `${path}/records?timeout=1000&max_bytes=1048576`, undefined, BINARY);
-    if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.text.slice(0, 200)}`);
-    // The client parses what it receives, as any client must.
-    const records = (JSON.parse(r.text) as unknown[]).length;
-    if (records > 0 && start === 0) start = performance.now();
+    const r = await rawGet(agent, url, BINARY);
+    if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.body.toString().slice(0, 200)}`);
+    // The client parses what it receives, as any client must (the baseline's consume() hands over
+    // message objects; neither side decodes the values further).
+    const records = (JSON.parse(r.body.toString('utf8')) as unknown[]).length;
+    if (records > 0 && start === 0) {
+      start = performance.now();
+      cpu0 = b.cpuSeconds();
+      clientCpu0 = processCpuSeconds();
+    }
     got += records;
   }
   const secs = (performance.now() - start) / 1000;
+  const cpu = b.cpuSeconds() - cpu0;
+  const clientCpu = processCpuSeconds() - clientCpu0;
+  agent.destroy();
   await call(b.url, 'DELETE', path);
-  return n / secs;
+  return {
+    recordsPerSec: n / secs,
+    cpuUsPerRecord: (cpu * 1e6) / n,
+    clientCpuUsPerRecord: (clientCpu * 1e6) / n,
+  };
 }
 
 /** `clients` instances poll in parallel loops for `ms`; latency of every poll. */
@@ -254,13 +322,18 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
   await createTopic(kafka, empty, 1);
   await fill(bootstrap, topic, n, 1024);
 
-  const directRate = await direct(bootstrap, topic, n);
+  const directRun = await direct(bootstrap, topic, n);
+  const directRate = directRun.recordsPerSec;
   const b = await startBridge(bootstrap);
   try {
-    const bridgeRate = await throughBridge(b, topic, n);
+    const bridgeRun = await throughBridge(b, topic, n);
+    const bridgeRate = bridgeRun.recordsPerSec;
+    const cpuLine = `CPU per record: bridge ${bridgeRun.cpuUsPerRecord.toFixed(1)} µs (its HTTP client ${bridgeRun.clientCpuUsPerRecord?.toFixed(1)} µs), direct ${directRun.cpuUsPerRecord.toFixed(1)} µs`;
     if (process.env.BENCH_CONSUMER_ONLY === 'throughput') {
       await b.stop();
-      process.stdout.write(`bridge ${bridgeRate.toFixed(0)} records/s, direct ${directRate.toFixed(0)}\n`);
+      process.stdout.write(
+        `bridge ${bridgeRate.toFixed(0)} records/s, direct ${directRate.toFixed(0)}, ratio ${(bridgeRate / directRate).toFixed(2)}\n${cpuLine}\n`,
+      );
       process.exit(0);
     }
 
@@ -294,6 +367,7 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
       '| measure | bridge | baseline | ratio |',
       '|---|---|---|---|',
       `| consume records/s (binary, polls of up to 1 MiB; baseline: direct node-rdkafka consume(500)) | ${bridgeRate.toFixed(0)} | ${directRate.toFixed(0)} | ${ratio.toFixed(2)} |`,
+      `| consume CPU µs/record (bridge process; baseline: the direct consumer's process) | ${f(bridgeRun.cpuUsPerRecord)} (+ ${f(bridgeRun.clientCpuUsPerRecord ?? Number.NaN)} in the benchmark's HTTP client) | ${f(directRun.cpuUsPerRecord)} | ${(bridgeRun.cpuUsPerRecord / directRun.cpuUsPerRecord).toFixed(1)}x |`,
       `| RSS with 1 idle instance | ${f(one)} MiB | ${f(none)} MiB (no instance) | +${f(one - none)} MiB |`,
       `| RSS with 50 idle instances | ${f(fifty)} MiB | ${f(none)} MiB (no instance) | +${f((fifty - none) / 50)} MiB each |`,
       `| poll latency p50 / p99, topic with data (timeout=100, max_bytes=64 KiB) | 50 at once: ${l(data50)} | 1 alone: ${l(data1)} | |`,
@@ -305,6 +379,11 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
       directRecordsPerSec: directRate,
       bridgeRecordsPerSec: bridgeRate,
       ratio,
+      cpuUsPerRecord: {
+        bridge: bridgeRun.cpuUsPerRecord,
+        bridgeClient: bridgeRun.clientCpuUsPerRecord ?? Number.NaN,
+        direct: directRun.cpuUsPerRecord,
+      },
       rssMiB: { none, one, fifty },
       idleInstanceMiB: { one: one - none, eachOfFifty: (fifty - none) / 50 },
       latencyMs: { data1, data50, empty1, empty50 },

@@ -237,7 +237,7 @@ export function registerConsumerRoutes(router: Router, deps: ConsumerRouteDeps):
       const result = await inst.poll({ timeoutMs, maxBytes });
       res.status(200);
       res.set('Content-Type', conv.contentType);
-      res.set('Content-Length', String(Buffer.byteLength(result.body)));
+      res.set('Content-Length', String(result.body.length));
       res.end(result.body);
     }),
   );

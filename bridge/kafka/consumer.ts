@@ -94,7 +94,8 @@ export interface PollOptions {
 
 /** A poll's answer, already serialized: the body is built record by record to honour max_bytes. */
 export interface PollResult {
-  readonly body: string;
+  /** The JSON array of records as UTF-8 bytes, ready for the socket. */
+  readonly body: Buffer;
   readonly count: number;
 }
 
@@ -185,6 +186,9 @@ function base64Json(bytes: Buffer | string | null | undefined): string {
   return `"${(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).toString('base64')}"`;
 }
 
+/** The topic of the previous binary record, as JSON, and its UTF-8 bytes beyond its length (a poll is mostly one topic). */
+const topicCache = { topic: '', json: '""', extra: 0 };
+
 /**
  * One poll record as JSON text and its size in bytes. The binary format, the one a throughput
  * client uses, is written directly (the same text as JSON.stringify of the converter's record,
@@ -194,7 +198,12 @@ function base64Json(bytes: Buffer | string | null | undefined): string {
 export function serializeRecord(format: EmbeddedFormat, msg: KafkaMessage): { text: string; bytes: number } {
   if (format === 'binary') {
     let headers = '';
-    let extra = Buffer.byteLength(msg.topic) - msg.topic.length;
+    if (msg.topic !== topicCache.topic) {
+      topicCache.topic = msg.topic;
+      topicCache.json = JSON.stringify(msg.topic);
+      topicCache.extra = Buffer.byteLength(msg.topic) - msg.topic.length;
+    }
+    let extra = topicCache.extra;
     if (msg.headers && msg.headers.length > 0) {
       const hs: string[] = [];
       for (const h of msg.headers) {
@@ -206,13 +215,33 @@ export function serializeRecord(format: EmbeddedFormat, msg: KafkaMessage): { te
       }
       headers = `,"headers":[${hs.join(',')}]`;
     }
-    const topicJson = JSON.stringify(msg.topic);
-    const text = `{"topic":${topicJson},"key":${base64Json(msg.key)},"value":${base64Json(msg.value)},"partition":${msg.partition},"offset":${msg.offset},"timestamp":${msg.timestamp ?? -1}${headers}}`;
+    const text = `{"topic":${topicCache.json},"key":${base64Json(msg.key)},"value":${base64Json(msg.value)},"partition":${msg.partition},"offset":${msg.offset},"timestamp":${msg.timestamp ?? -1}${headers}}`;
     return { text, bytes: text.length + extra };
   }
   const rec = format === 'json' ? toJsonFormatRecord(msg) : toTextFormatRecord(msg);
   const text = JSON.stringify(rec);
   return { text, bytes: Buffer.byteLength(text) };
+}
+
+/**
+ * `[r0,r1,...]` written straight into one Buffer of the size already counted for max_bytes: no
+ * megabyte-long intermediate string to build, measure again and encode again on the socket. An
+ * all-ASCII record (every binary record of an ASCII topic) is copied as latin1, which is a plain
+ * memory copy; any other goes through the UTF-8 encoder.
+ */
+export function joinRecords(texts: readonly string[], sizes: readonly number[], total: number): Buffer {
+  const buf = Buffer.allocUnsafe(total);
+  let at = 0;
+  buf[at++] = 0x5b; // [
+  for (let i = 0; i < texts.length; i++) {
+    if (i > 0) buf[at++] = 0x2c; // ,
+    const text = texts[i]!;
+    const bytes = sizes[i]!;
+    at += buf.write(text, at, bytes, bytes === text.length ? 'latin1' : 'utf8');
+  }
+  buf[at++] = 0x5d; // ]
+  if (at !== total) throw new Error(`poll body is ${at} bytes, ${total} were counted`);
+  return buf;
 }
 
 function errorCode(err: unknown): number | undefined {
@@ -588,7 +617,8 @@ export class ConsumerInstance {
    * first record that does not fit, and everything after it, stays for the next poll.
    */
   private take(maxBytes: number): PollResult {
-    const parts: string[] = [];
+    const texts: string[] = [];
+    const sizes: number[] = [];
     let size = 2; // "[" and "]"
     let taken = 0;
     for (const msg of this.pending) {
@@ -603,14 +633,16 @@ export class ConsumerInstance {
         }
         break;
       }
-      parts.push(text);
+      texts.push(text);
+      sizes.push(bytes);
       size += add;
       taken++;
     }
+    const body = joinRecords(texts, sizes, size);
     const out = this.pending.slice(0, taken);
     this.pending = this.pending.slice(taken);
     this.markReturned(out);
-    return { body: `[${parts.join(',')}]`, count: taken };
+    return { body, count: taken };
   }
 
   private markReturned(messages: readonly Message[]): void {
@@ -618,17 +650,31 @@ export class ConsumerInstance {
     const next = new Map<string, TopicPartitionOffset>();
     // Metrics once per topic and poll, not per record (label lookups are not free).
     const perTopic = new Map<string, { records: number; bytes: number }>();
-    for (const msg of messages) {
-      next.set(tpKey(msg.topic, msg.partition), {
-        topic: msg.topic,
-        partition: msg.partition,
-        offset: msg.offset + 1,
+    // A batch comes in runs of one partition: keys and objects once per run, not per record.
+    let run: Message | undefined;
+    let stats: { records: number; bytes: number } | undefined;
+    const endRun = (last: Message) => {
+      next.set(tpKey(last.topic, last.partition), {
+        topic: last.topic,
+        partition: last.partition,
+        offset: last.offset + 1,
       });
-      const t = perTopic.get(msg.topic) ?? { records: 0, bytes: 0 };
-      t.records++;
-      t.bytes += (msg.value?.length ?? 0) + (msg.key ? Buffer.byteLength(msg.key) : 0);
-      perTopic.set(msg.topic, t);
+    };
+    for (let i = 0; i < messages.length; i++) {
+      const msg = messages[i]!;
+      if (run === undefined || msg.topic !== run.topic || msg.partition !== run.partition) {
+        if (run !== undefined) endRun(messages[i - 1]!);
+        run = msg;
+        stats = perTopic.get(msg.topic);
+        if (stats === undefined) {
+          stats = { records: 0, bytes: 0 };
+          perTopic.set(msg.topic, stats);
+        }
+      }
+      stats!.records++;
+      stats!.bytes += (msg.value?.length ?? 0) + (msg.key ? Buffer.byteLength(msg.key) : 0);
     }
+    endRun(messages[messages.length - 1]!);
     const m = this.opts.metrics;
     if (m) {
       for (const [topic, t] of perTopic) {
