@@ -7,7 +7,6 @@ import type { ConsumerRegistry } from '../kafka/consumers.js';
 import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
 import { type AdminRouteDeps, registerAdminRoutes } from './admin-routes.js';
-import { registerConsumerRoutes } from './consumer-routes.js';
 import type { Contract } from './contract.js';
 import { cors } from './cors.js';
 import { errors, HttpError, sendError } from './errors.js';
@@ -22,7 +21,11 @@ export interface AppDeps extends ManagementDeps, ProducerRouteDeps, TopicRouteDe
   readonly metrics: BridgeMetrics;
   readonly maxBodyBytes: number;
   readonly cors?: { readonly allowedOrigins: readonly string[]; readonly allowedMethods: readonly string[] };
-  readonly consumers?: ConsumerRegistry;
+  /**
+   * The consumer registry, created on the first /consumers request: an idle sidecar that only
+   * produces never loads the consumer machinery (issue 3, idle memory).
+   */
+  readonly consumers?: () => Promise<ConsumerRegistry>;
   readonly consumerEnabled: boolean;
 }
 
@@ -140,6 +143,35 @@ function validateFromContract(contract: Contract, maxBodyBytes: number) {
   };
 }
 
+/**
+ * The consumer API's routes, loaded with the registry on the first request under /consumers.
+ * The routes keep their full paths, so the inner router sees the request as the outer one does.
+ */
+function lazyConsumerRoutes(
+  registry: () => Promise<ConsumerRegistry>,
+  consumerEnabled: boolean,
+): (req: Request, res: Response, next: NextFunction) => void {
+  let routes: Promise<express.Router> | undefined;
+  return (req, res, next) => {
+    if (req.path !== '/consumers' && !req.path.startsWith('/consumers/')) {
+      next();
+      return;
+    }
+    routes ??= Promise.all([import('./consumer-routes.js'), registry()]).then(([mod, consumers]) => {
+      const r = express.Router();
+      mod.registerConsumerRoutes(r, { consumers, consumerEnabled });
+      return r;
+    });
+    routes.then(
+      (r) => r(req, res, next),
+      (err: unknown) => {
+        routes = undefined;
+        next(err);
+      },
+    );
+  };
+}
+
 function notFound(_req: Request, res: Response): void {
   sendError(res, errors.routeNotFound());
 }
@@ -191,9 +223,7 @@ export function createApps(deps: AppDeps): Apps {
   registerTopicRoutes(router, deps);
   registerProducerRoutes(router, deps);
   // Consumer API (issue 4). Without a registry (tests of the producer side) its paths answer 404.
-  if (deps.consumers) {
-    registerConsumerRoutes(router, { consumers: deps.consumers, consumerEnabled: deps.consumerEnabled });
-  }
+  if (deps.consumers) router.use(lazyConsumerRoutes(deps.consumers, deps.consumerEnabled));
   api.use(router);
   api.use(notFound);
   api.use(errorHandler(deps.log));

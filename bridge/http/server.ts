@@ -5,7 +5,7 @@
  */
 import type { BridgeConfig } from '../config/types.js';
 import { KafkaAdmin } from '../kafka/admin.js';
-import { ConsumerRegistry } from '../kafka/consumers.js';
+import type { ConsumerRegistry } from '../kafka/consumers.js';
 import { SharedProducer } from '../kafka/producer.js';
 import type { Logger } from '../log.js';
 import { type BridgeMetrics, createMetrics } from '../metrics.js';
@@ -62,7 +62,18 @@ export async function startBridge(
     metrics,
     knownUnreachable: () => (producer.state === 'unreachable' ? producer.unavailable() : undefined),
   });
-  const consumers = new ConsumerRegistry({ config, log, metrics });
+  // Created on the first consumer request (see app.ts). One created while stopping is shut at
+  // once, so it refuses new instances as the registry that was shut down would.
+  let stopRequested = false;
+  let consumers: Promise<ConsumerRegistry> | undefined;
+  const consumerRegistry = (): Promise<ConsumerRegistry> => {
+    consumers ??= import('../kafka/consumers.js').then(async ({ ConsumerRegistry }) => {
+      const registry = new ConsumerRegistry({ config, log, metrics });
+      if (stopRequested) await registry.shutdown(0);
+      return registry;
+    });
+    return consumers;
+  };
 
   let ready = false;
   const { api, management, inflight } = createApps({
@@ -73,7 +84,7 @@ export async function startBridge(
     producerEnabled: config.http.producerEnabled,
     admin,
     version: opts.version,
-    consumers,
+    consumers: consumerRegistry,
     consumerEnabled: config.http.consumerEnabled,
     maxBodyBytes: config.http.maxBodyBytes,
     ...(config.http.cors.enabled
@@ -128,9 +139,12 @@ export async function startBridge(
       );
       await Promise.race([inflight.idle(), new Promise((r) => setTimeout(r, Math.floor(timeoutMs / 2)))]);
       // 2. consumers, 3. producer (flush, then disconnect), 4. admin clients.
-      await consumers.shutdown(Math.max(500, left() / 3)).catch((err: unknown) => {
-        log.warn({ err: (err as Error).message }, 'consumer shutdown failed');
-      });
+      stopRequested = true;
+      await consumers
+        ?.then((c) => c.shutdown(Math.max(500, left() / 3)))
+        .catch((err: unknown) => {
+          log.warn({ err: (err as Error).message }, 'consumer shutdown failed');
+        });
       await producer.close(Math.max(500, left() / 2));
       await admin.close(Math.max(500, left()));
       await serversClosed;
