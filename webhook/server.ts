@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import express, { type Request, type Response } from 'express';
 import { BadReviewError, review } from './admission.js';
 import type { InjectorConfig } from './config.js';
 import type { Logger } from './log.js';
@@ -41,13 +41,108 @@ export interface RunningServer {
 }
 
 // etcd refuses objects over 1.5 MiB; a review carries the object once (oldObject is null on CREATE).
+const BODY_LIMIT_BYTES = 3 * 1024 * 1024;
 const BODY_LIMIT = '3mb';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/**
+ * Writes a JSON answer straight to node's response: express's res.json goes through res.send's
+ * content-type negotiation, charset rewriting and freshness checks, which an API-server client never uses.
+ */
+function answer(res: Response, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Why a body could not be read: the HTTP status and the reason given to the client. */
+class BodyError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The request body as text, refused past BODY_LIMIT (before reading when Content-Length says so).
+ * One buffer list and one decode: the review is parsed once, by JSON.parse, in the caller.
+ */
+function readBody(req: Request): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (declared > BODY_LIMIT_BYTES) {
+      req.resume();
+      reject(new BodyError(413, `the body exceeds ${BODY_LIMIT}`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > BODY_LIMIT_BYTES) {
+        chunks.length = 0;
+        reject(new BodyError(413, `the body exceeds ${BODY_LIMIT}`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      resolve(chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8'));
+    });
+    req.on('error', reject);
+  });
+}
 
 export function createApp(opts: Omit<ServerOptions, 'tls' | 'port' | 'host'>): express.Express {
   const { config, logger, metrics } = opts;
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
+
+  const bad = (res: Response, start: bigint, status: number, message: string) => {
+    metrics.admissions.inc({ outcome: 'invalid' });
+    metrics.duration.observe(Number(process.hrtime.bigint() - start) / 1e9);
+    logger.warn({ outcome: 'invalid', reason: message }, 'malformed AdmissionReview');
+    answer(res, status, { error: message });
+  };
+
+  const admit = (text: string, res: Response) => {
+    const start = process.hrtime.bigint();
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch (err) {
+      return bad(res, start, 400, `the body is not valid JSON: ${(err as Error).message}`);
+    }
+    try {
+      const { response, summary } = review(body, config);
+      answer(res, 200, response);
+      metrics.admissions.inc({ outcome: summary.outcome });
+      metrics.duration.observe(Number(process.hrtime.bigint() - start) / 1e9);
+      logger.info(summary, 'admission');
+    } catch (err) {
+      if (err instanceof BadReviewError) return bad(res, start, 400, err.message);
+      // A bug of ours must not take the webhook down, nor fail the pod open silently: answer 500, log it.
+      metrics.admissions.inc({ outcome: 'error' });
+      logger.error({ err }, 'admission failed');
+      answer(res, 500, { error: `bridge-injector internal error: ${(err as Error).message}` });
+    }
+  };
+
+  // First route: the one every API-server call takes.
+  app.post('/mutate', (req: Request, res: Response) => {
+    readBody(req).then(
+      (text) => admit(text, res),
+      (err: Error) => {
+        // A client that went away mid-body cannot be answered; one that sent too much can.
+        if (!(err instanceof BodyError)) return;
+        bad(res, process.hrtime.bigint(), err.status, err.message);
+      },
+    );
+  });
 
   app.get('/healthz', (_req, res) => {
     res.type('text/plain').send('ok\n');
@@ -60,51 +155,6 @@ export function createApp(opts: Omit<ServerOptions, 'tls' | 'port' | 'host'>): e
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
-
-  const bad = (res: Response, start: bigint, message: string) => {
-    metrics.admissions.inc({ outcome: 'invalid' });
-    metrics.duration.observe(Number(process.hrtime.bigint() - start) / 1e9);
-    logger.warn({ outcome: 'invalid', reason: message }, 'malformed AdmissionReview');
-    res.status(400).json({ error: message });
-  };
-
-  app.post(
-    '/mutate',
-    express.json({ limit: BODY_LIMIT, type: () => true }),
-    (req: Request, res: Response) => {
-      const start = process.hrtime.bigint();
-      try {
-        const { response, summary } = review(req.body, config);
-        res.json(response);
-        metrics.admissions.inc({ outcome: summary.outcome });
-        metrics.duration.observe(Number(process.hrtime.bigint() - start) / 1e9);
-        logger.info(summary, 'admission');
-      } catch (err) {
-        if (err instanceof BadReviewError) return bad(res, start, err.message);
-        // A bug of ours must not take the webhook down, nor fail the pod open silently: answer 500, log it.
-        metrics.admissions.inc({ outcome: 'error' });
-        logger.error({ err }, 'admission failed');
-        res.status(500).json({ error: `bridge-injector internal error: ${(err as Error).message}` });
-      }
-    },
-  );
-
-  // body-parser failures (not JSON, too large) arrive here.
-  app.use(
-    (err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-      const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
-      metrics.admissions.inc({ outcome: 'invalid' });
-      logger.warn({ outcome: 'invalid', reason: err.message }, 'malformed request');
-      res.status(status).json({
-        error:
-          err.type === 'entity.parse.failed'
-            ? `the body is not valid JSON: ${err.message}`
-            : err.type === 'entity.too.large'
-              ? `the body exceeds ${BODY_LIMIT}`
-              : err.message,
-      });
-    },
-  );
   return app;
 }
 
