@@ -9,6 +9,8 @@
  *
  *   node dist/bench/bridge-consumer.js            (under `stack.js run --kafka`, or via `make bench`)
  *   BENCH_CONSUMER_RECORDS=20000 ...              (default 50000)
+ *   BENCH_CONSUMER_ROUNDS=5 ...                   alternating direct/bridge rounds, best of each (default 3)
+ *   BENCH_CONSUMER_ONLY=throughput ...            stop after the throughput rounds
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -102,6 +104,21 @@ interface Rate {
   readonly cpuUsPerRecord: number;
   /** CPU of the benchmark's HTTP client (bridge runs only). */
   readonly clientCpuUsPerRecord?: number;
+  /** Polls (HTTP requests or consume calls) that returned records. */
+  readonly batches: number;
+}
+
+/** The fastest run, with the lowest CPU per record seen in any run (both are what an unloaded machine approaches). */
+function best(runs: readonly Rate[]): Rate {
+  const fastest = runs.reduce((a, r) => (r.recordsPerSec > a.recordsPerSec ? r : a));
+  const min = (f: (r: Rate) => number | undefined) => Math.min(...runs.map((r) => f(r) ?? Number.NaN));
+  return {
+    ...fastest,
+    cpuUsPerRecord: min((r) => r.cpuUsPerRecord),
+    ...(fastest.clientCpuUsPerRecord !== undefined
+      ? { clientCpuUsPerRecord: min((r) => r.clientCpuUsPerRecord) }
+      : {}),
+  };
 }
 
 const processCpuSeconds = (): number => {
@@ -121,6 +138,7 @@ async function direct(bootstrap: string, topic: string, n: number): Promise<Rate
   let got = 0;
   let start = 0;
   let cpu0 = 0;
+  let batches = 0;
   while (got < n) {
     const msgs = await new Promise<rdkafka.Message[]>((res, rej) =>
       c.consume(500, (e, m) => (e ? rej(e) : res(m))),
@@ -129,12 +147,13 @@ async function direct(bootstrap: string, topic: string, n: number): Promise<Rate
       start = performance.now();
       cpu0 = processCpuSeconds();
     }
+    if (msgs.length > 0) batches++;
     got += msgs.length;
   }
   const secs = (performance.now() - start) / 1000;
   const cpu = processCpuSeconds() - cpu0;
   await new Promise((r) => c.disconnect(r));
-  return { recordsPerSec: n / secs, cpuUsPerRecord: (cpu * 1e6) / n };
+  return { recordsPerSec: n / secs, cpuUsPerRecord: (cpu * 1e6) / n, batches };
 }
 
 interface Bridge {
@@ -250,6 +269,7 @@ async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate>
   let start = 0;
   let cpu0 = 0;
   let clientCpu0 = 0;
+  let batches = 0;
   while (got < n) {
     const r = await rawGet(agent, url, BINARY);
     if (r.status !== 200) throw new Error(`poll: ${r.status} ${r.body.toString().slice(0, 200)}`);
@@ -261,6 +281,7 @@ async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate>
       cpu0 = b.cpuSeconds();
       clientCpu0 = processCpuSeconds();
     }
+    if (records > 0) batches++;
     got += records;
   }
   const secs = (performance.now() - start) / 1000;
@@ -272,6 +293,7 @@ async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate>
     recordsPerSec: n / secs,
     cpuUsPerRecord: (cpu * 1e6) / n,
     clientCpuUsPerRecord: (clientCpu * 1e6) / n,
+    batches,
   };
 }
 
@@ -322,13 +344,23 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
   await createTopic(kafka, empty, 1);
   await fill(bootstrap, topic, n, 1024);
 
-  const directRun = await direct(bootstrap, topic, n);
-  const directRate = directRun.recordsPerSec;
   const b = await startBridge(bootstrap);
   try {
-    const bridgeRun = await throughBridge(b, topic, n);
+    // Direct and bridge runs alternate, each figure the best of its rounds: on a shared machine a
+    // single pair measures whichever side happened to run while something else did.
+    const rounds = Math.max(1, Number(process.env.BENCH_CONSUMER_ROUNDS ?? 3));
+    const directRuns: Rate[] = [];
+    const bridgeRuns: Rate[] = [];
+    for (let i = 0; i < rounds; i++) {
+      directRuns.push(await direct(bootstrap, topic, n));
+      bridgeRuns.push(await throughBridge(b, topic, n));
+    }
+    const directRun = best(directRuns);
+    const bridgeRun = best(bridgeRuns);
+    const directRate = directRun.recordsPerSec;
     const bridgeRate = bridgeRun.recordsPerSec;
-    const cpuLine = `CPU per record: bridge ${bridgeRun.cpuUsPerRecord.toFixed(1)} µs (its HTTP client ${bridgeRun.clientCpuUsPerRecord?.toFixed(1)} µs), direct ${directRun.cpuUsPerRecord.toFixed(1)} µs`;
+    const all = (runs: Rate[]) => runs.map((r) => r.recordsPerSec.toFixed(0)).join(' ');
+    const cpuLine = `rounds: bridge ${all(bridgeRuns)}, direct ${all(directRuns)}\nCPU per record: bridge ${bridgeRun.cpuUsPerRecord.toFixed(1)} µs (its HTTP client ${bridgeRun.clientCpuUsPerRecord?.toFixed(1)} µs), direct ${directRun.cpuUsPerRecord.toFixed(1)} µs; records per poll: bridge ${(n / bridgeRun.batches).toFixed(0)}, direct ${(n / directRun.batches).toFixed(0)}`;
     if (process.env.BENCH_CONSUMER_ONLY === 'throughput') {
       await b.stop();
       process.stdout.write(
@@ -366,8 +398,8 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
       '',
       '| measure | bridge | baseline | ratio |',
       '|---|---|---|---|',
-      `| consume records/s (binary, polls of up to 1 MiB; baseline: direct node-rdkafka consume(500)) | ${bridgeRate.toFixed(0)} | ${directRate.toFixed(0)} | ${ratio.toFixed(2)} |`,
-      `| consume CPU µs/record (bridge process; baseline: the direct consumer's process) | ${f(bridgeRun.cpuUsPerRecord)} (+ ${f(bridgeRun.clientCpuUsPerRecord ?? Number.NaN)} in the benchmark's HTTP client) | ${f(directRun.cpuUsPerRecord)} | ${(bridgeRun.cpuUsPerRecord / directRun.cpuUsPerRecord).toFixed(1)}x |`,
+      `| consume records/s (binary, polls of up to 1 MiB; baseline: direct node-rdkafka consume(500); best of ${rounds} alternating rounds) | ${bridgeRate.toFixed(0)} | ${directRate.toFixed(0)} | ${ratio.toFixed(2)} |`,
+      `| consume CPU µs/record (bridge process; baseline: the direct consumer's process; lowest of the rounds) | ${f(bridgeRun.cpuUsPerRecord)} (+ ${f(bridgeRun.clientCpuUsPerRecord ?? Number.NaN)} in the benchmark's HTTP client) | ${f(directRun.cpuUsPerRecord)} | ${(bridgeRun.cpuUsPerRecord / directRun.cpuUsPerRecord).toFixed(1)}x |`,
       `| RSS with 1 idle instance | ${f(one)} MiB | ${f(none)} MiB (no instance) | +${f(one - none)} MiB |`,
       `| RSS with 50 idle instances | ${f(fifty)} MiB | ${f(none)} MiB (no instance) | +${f((fifty - none) / 50)} MiB each |`,
       `| poll latency p50 / p99, topic with data (timeout=100, max_bytes=64 KiB) | 50 at once: ${l(data50)} | 1 alone: ${l(data1)} | |`,
