@@ -48,6 +48,19 @@ const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STARTS = 5;
 
+/**
+ * The node flags the sidecar runs the bridge with: those of main.js's shebang (the `kafka-bridge`
+ * command is that file), so the figures are the deployed process's. BENCH_BRIDGE_NODE_ARGS
+ * (space-separated) replaces them, to compare V8 settings in one run of this file.
+ */
+function bridgeNodeArgs(): string[] {
+  const override = process.env.BENCH_BRIDGE_NODE_ARGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  const first = readFileSync(BRIDGE_MAIN, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
+  return m ? m[1]!.split(' ').filter(Boolean) : [];
+}
+
 /** One record value: a JSON object of ~1 KiB once serialized. */
 const VALUE = { id: 'bench', data: 'x'.repeat(1000) };
 const BODY = JSON.stringify({
@@ -142,9 +155,14 @@ async function spawnBridge(kafka: KafkaState, dir: string, n: number): Promise<B
   const port = Number(/http\.port=(\d+)/.exec(readFileSync(props, 'utf8'))![1]);
   const url = `http://127.0.0.1:${port}`;
   const t0 = performance.now();
-  const proc = supervise(`bench-bridge-${n}`, process.execPath, [BRIDGE_MAIN, '--config-file', props], {
-    logFile: join(dir, `bridge-${n}.log`),
-  });
+  const proc = supervise(
+    `bench-bridge-${n}`,
+    process.execPath,
+    [...bridgeNodeArgs(), BRIDGE_MAIN, '--config-file', props],
+    {
+      logFile: join(dir, `bridge-${n}.log`),
+    },
+  );
   for (;;) {
     try {
       if ((await fetch(`${url}/ready`)).status === 200) break;
