@@ -69,7 +69,6 @@ export interface Operation {
     /** content type (lower case) -> the contract's schema of the body */
     readonly schemas: ReadonlyMap<string, OaSchemaRef>;
   };
-  readonly responses: OaOperation['responses'];
 }
 
 export interface MatchedOperation {
@@ -88,8 +87,12 @@ export class Contract {
   // idle sidecar does not carry them (idle RSS is a feature of a per-pod sidecar).
   private schemas: Promise<{ mod: Schemas; ajv: ReturnType<Schemas['createAjv']> }> | undefined;
   private readonly validators = new Map<OaSchemaRef, ValidateFunction>();
+  // Only what validation needs is kept: descriptions, examples and responses of the ~40 KB
+  // contract stay in the file (GET /openapi serves it from there).
+  private readonly components: OpenApiDoc['components'];
 
-  constructor(readonly doc: OpenApiDoc) {
+  constructor(doc: OpenApiDoc) {
+    this.components = doc.components;
     const ops: Operation[] = [];
     for (const [path, item] of Object.entries(doc.paths)) {
       const shared = (item.parameters as OaParameter[] | undefined) ?? [];
@@ -112,7 +115,6 @@ export class Contract {
           segments: path.split('/').filter(Boolean),
           parameters,
           ...(body ? { body } : {}),
-          responses: o.responses,
         });
       }
     }
@@ -120,7 +122,8 @@ export class Contract {
   }
 
   static load(): Contract {
-    return new Contract(JSON.parse(contractText()) as OpenApiDoc);
+    // Not through contractText(): its cache would keep the text of an idle sidecar's contract.
+    return new Contract(JSON.parse(readFileSync(packageFile(CONTRACT_FILE), 'utf8')) as OpenApiDoc);
   }
 
   operation(operationId: string): Operation {
@@ -187,7 +190,10 @@ export class Contract {
   async validateBody(op: Operation, contentType: string, body: unknown): Promise<void> {
     const schema = op.body?.schemas.get(contentType);
     if (!schema) throw errors.unsupportedBodyFormat(contentType, [...(op.body?.schemas.keys() ?? [])]);
-    this.schemas ??= import('./schemas.js').then((mod) => ({ mod, ajv: mod.createAjv(this.doc) }));
+    this.schemas ??= import('./schemas.js').then((mod) => ({
+      mod,
+      ajv: mod.createAjv({ components: this.components }),
+    }));
     const { mod, ajv } = await this.schemas;
     let v = this.validators.get(schema);
     if (!v) {

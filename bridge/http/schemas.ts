@@ -7,7 +7,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
 import type { OaSchemaRef, OpenApiDoc } from './contract.js';
 
 /** One ajv instance over the whole contract; schemas are referenced as `contract#/components/...`. */
-export function createAjv(doc: OpenApiDoc): Ajv2020 {
+export function createAjv(doc: Pick<OpenApiDoc, 'components'>): Ajv2020 {
   const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
   // The contract's formats. int32/int64 bound the integers; byte is base64 (OpenAPI's definition).
   ajv.addFormat('int32', { type: 'number', validate: (n: number) => n >= -2147483648 && n <= 2147483647 });
