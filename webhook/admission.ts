@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { InjectorConfig } from './config.js';
 import { mutatePod } from './mutate.js';
-import { createPatch } from './patch.js';
+import { createPatch, serializePatch } from './patch.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -182,7 +182,7 @@ export function review(
       uid: req.uid,
       allowed: true,
       patchType: 'JSONPatch',
-      patch: Buffer.from(JSON.stringify(ops)).toString('base64'),
+      patch: Buffer.from(serializePatch(ops)).toString('base64'),
       ...(warnings.length > 0 ? { warnings } : {}),
     }),
     summary: { ...common, patchOps: ops.length },

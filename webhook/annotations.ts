@@ -85,11 +85,55 @@ function resolveAuth(mechanism: AuthMechanism = 'tls', user: string | undefined)
     : { mechanism, userSecret: user, username: user };
 }
 
+// Resolutions already computed, per configuration, keyed on the pod's bridge.strimzi/* annotations (the only
+// ones read). Pods of one Deployment carry the same annotations, so most reviews are a hit; the results are
+// deep-frozen and shared, which also lets buildSidecar memoize on the spec's identity. Bounded: cleared when
+// full, and annotations too long to be worth a key are resolved every time.
+const CACHE_ENTRIES = 256;
+const CACHE_KEY_CHARS = 4096;
+const resolved = new WeakMap<InjectorConfig, Map<string, Resolution>>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
 /**
- * Pod annotations + cluster defaults -> what to inject, or why not. Pure: reads nothing but its arguments.
+ * Pod annotations + cluster defaults -> what to inject, or why not. Pure: reads nothing but its arguments
+ * (the result is deep-frozen and may be shared between calls with the same arguments).
  * Every bad value is reported at once, each naming the annotation (or the default), the value and what is allowed.
  */
 export function resolveInjection(
+  annotations: Readonly<Record<string, string>> | undefined,
+  config: InjectorConfig,
+): Resolution {
+  let key = '';
+  if (annotations !== undefined) {
+    for (const k of Object.keys(annotations)) {
+      if (!k.startsWith(PREFIX)) continue;
+      const v = annotations[k]!;
+      // Length-prefixed, so no two different annotation sets share a key.
+      key += `${k.length}:${k}${v.length}:${v}`;
+      if (key.length > CACHE_KEY_CHARS) return deepFreeze(resolve(annotations, config));
+    }
+  }
+  let byKey = resolved.get(config);
+  if (byKey === undefined) {
+    byKey = new Map();
+    resolved.set(config, byKey);
+  }
+  const hit = byKey.get(key);
+  if (hit !== undefined) return hit;
+  const r = deepFreeze(resolve(annotations, config));
+  if (byKey.size >= CACHE_ENTRIES) byKey.clear();
+  byKey.set(key, r);
+  return r;
+}
+
+function resolve(
   annotations: Readonly<Record<string, string>> | undefined,
   config: InjectorConfig,
 ): Resolution {

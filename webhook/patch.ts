@@ -66,3 +66,40 @@ export function createPatch(original: Json, mutated: Json): Operation[] {
   diff(original, mutated, '', ops);
   return ops;
 }
+
+// JSON of deep-frozen values (the sidecar container and volume, see sidecar.ts): they cannot change, so
+// each is serialized once. Only values frozen as a whole tree are ever frozen in this code base.
+const frozenJson = new WeakMap<object, string>();
+
+function valueJson(v: Json): string {
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? 'null';
+  if (Object.isFrozen(v)) {
+    let text = frozenJson.get(v);
+    if (text === undefined) {
+      text = JSON.stringify(v);
+      frozenJson.set(v, text);
+    }
+    return text;
+  }
+  if (Array.isArray(v)) return `[${v.map(valueJson).join(',')}]`;
+  return JSON.stringify(v);
+}
+
+/** `JSON.stringify(ops)`, the same text, without serializing the shared sidecar again for every pod. */
+export function serializePatch(ops: readonly Operation[]): string {
+  const parts: string[] = [];
+  for (const op of ops) {
+    const keys = Object.keys(op);
+    if (keys.length === 3 && keys[0] === 'op' && keys[1] === 'path' && keys[2] === 'value') {
+      const value = (op as { value: Json }).value;
+      if (value !== undefined && typeof value !== 'function' && typeof value !== 'symbol') {
+        parts.push(
+          `{"op":${JSON.stringify(op.op)},"path":${JSON.stringify(op.path)},"value":${valueJson(value)}}`,
+        );
+        continue;
+      }
+    }
+    parts.push(JSON.stringify(op));
+  }
+  return `[${parts.join(',')}]`;
+}

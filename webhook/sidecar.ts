@@ -61,8 +61,32 @@ function env(spec: InjectionSpec): V1EnvVar[] {
   return out;
 }
 
-/** The bridge container and its volume for `spec`. Pure: the same spec always gives the same objects. */
+// resolveInjection shares one frozen spec between pods with the same annotations: the sidecar is built
+// once per spec, frozen, and only ever inserted into a patch (patch.ts caches the JSON of frozen values).
+const built = new WeakMap<InjectionSpec, Sidecar>();
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The bridge container and its volume for `spec`. Pure: the same spec always gives equal objects, and
+ * the same spec object the very same (deep-frozen) objects.
+ */
 export function buildSidecar(spec: InjectionSpec): Sidecar {
+  let sidecar = built.get(spec);
+  if (sidecar === undefined) {
+    sidecar = deepFreeze(build(spec));
+    built.set(spec, sidecar);
+  }
+  return sidecar;
+}
+
+function build(spec: InjectionSpec): Sidecar {
   const probe = (path: string, periodSeconds: number, failureThreshold: number) => ({
     httpGet: { path, port: spec.managementPort, scheme: 'HTTP' },
     periodSeconds,
