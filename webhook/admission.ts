@@ -157,7 +157,7 @@ export function review(
     p.metadata?.name || (p.metadata?.generateName ? `${p.metadata.generateName}*` : req.name || '');
   const m = mutatePod(p, namespace, config);
   const warnings = m.warnings.map(clip);
-  const common = { ...base, namespace, pod: podName, outcome: m.outcome };
+  const common = () => ({ ...base, namespace, pod: podName, outcome: m.outcome });
   if (m.outcome === 'denied') {
     const message = `bridge-injector: ${m.errors.join('; ')}`;
     return {
@@ -167,24 +167,42 @@ export function review(
         ...(warnings.length > 0 ? { warnings } : {}),
         status: { code: 400, reason: 'BadRequest', message },
       }),
-      summary: { ...common, patchOps: 0, errors: m.errors },
+      summary: { ...common(), patchOps: 0, errors: m.errors },
     };
   }
   if (m.outcome !== 'injected') {
     return {
       response: wrap({ uid: req.uid, allowed: true, ...(warnings.length > 0 ? { warnings } : {}) }),
-      summary: { ...common, patchOps: 0 },
+      summary: { ...common(), patchOps: 0 },
     };
   }
   const ops = createPatch(p, m.pod);
+  // The path every injected pod takes: plain object literals (same keys, same order as the other
+  // answers), no spreads, which V8 builds without copying.
+  const response: AdmissionResponse =
+    warnings.length > 0
+      ? {
+          uid: req.uid,
+          allowed: true,
+          patchType: 'JSONPatch',
+          patch: Buffer.from(serializePatch(ops)).toString('base64'),
+          warnings,
+        }
+      : {
+          uid: req.uid,
+          allowed: true,
+          patchType: 'JSONPatch',
+          patch: Buffer.from(serializePatch(ops)).toString('base64'),
+        };
   return {
-    response: wrap({
-      uid: req.uid,
-      allowed: true,
-      patchType: 'JSONPatch',
-      patch: Buffer.from(serializePatch(ops)).toString('base64'),
-      ...(warnings.length > 0 ? { warnings } : {}),
-    }),
-    summary: { ...common, patchOps: ops.length },
+    response: wrap(response),
+    summary: {
+      uid: base.uid,
+      dryRun: base.dryRun,
+      namespace,
+      pod: podName,
+      outcome: m.outcome,
+      patchOps: ops.length,
+    },
   };
 }

@@ -36,10 +36,14 @@ function diff(before: Json, after: Json, path: string, ops: Operation[]): void {
     }
   } else if (isObject(before) && isObject(after)) {
     for (const key of Object.keys(before)) {
+      const b = before[key];
+      const a = after[key];
+      // Structural sharing (mutate.ts) makes most subtrees the same object: no path to build for them.
+      if (a === b) continue;
       const p = `${path}/${escapePathComponent(key)}`;
-      if (!(key in after) || after[key] === undefined) {
-        if (before[key] !== undefined) ops.push({ op: 'remove', path: p });
-      } else diff(before[key], after[key], p, ops);
+      if (!(key in after) || a === undefined) {
+        if (b !== undefined) ops.push({ op: 'remove', path: p });
+      } else diff(b, a, p, ops);
     }
     for (const key of Object.keys(after)) {
       if (after[key] !== undefined && (!(key in before) || before[key] === undefined)) {
