@@ -314,25 +314,29 @@ export async function benchWebhook(
       { logFile: join(dir, 'floor.log') },
     );
     started.push(floor);
-    const webhook = supervise(
-      'bridge-injector',
-      process.execPath,
-      [
-        WEBHOOK_MAIN,
-        'serve',
-        '--cert-file',
-        cert,
-        '--key-file',
-        key,
-        '--port',
-        String(webhookPort),
-        '--host',
-        '127.0.0.1',
-        '--config',
-        join(dir, 'config.yaml'),
-      ],
-      { logFile: join(dir, 'webhook.log') },
-    );
+    // `bridge-injector serve` on loopback with the bench's certificate, optionally with node flags.
+    const startWebhook = (name: string, port: number, logName: string, nodeArgs: string[] = []) =>
+      supervise(
+        name,
+        process.execPath,
+        [
+          ...nodeArgs,
+          WEBHOOK_MAIN,
+          'serve',
+          '--cert-file',
+          cert,
+          '--key-file',
+          key,
+          '--port',
+          String(port),
+          '--host',
+          '127.0.0.1',
+          '--config',
+          join(dir, 'config.yaml'),
+        ],
+        { logFile: join(dir, logName) },
+      );
+    const webhook = startWebhook('bridge-injector', webhookPort, 'webhook.log');
     started.push(webhook);
     await waitUntilReady(floor, () => healthy(floorPort, ca.cert), 20_000);
     await waitUntilReady(webhook, () => healthy(webhookPort, ca.cert), 20_000);
@@ -369,25 +373,11 @@ export async function benchWebhook(
     // The same webhook with a small V8 young generation (what NODE_OPTIONS in the image can set):
     // RSS under load is mostly garbage waiting for a scavenge, not live data.
     const smallHeapPort = await freePort();
-    const smallHeap = supervise(
+    const smallHeap = startWebhook(
       'bridge-injector (--max-semi-space-size=2)',
-      process.execPath,
-      [
-        '--max-semi-space-size=2',
-        WEBHOOK_MAIN,
-        'serve',
-        '--cert-file',
-        cert,
-        '--key-file',
-        key,
-        '--port',
-        String(smallHeapPort),
-        '--host',
-        '127.0.0.1',
-        '--config',
-        join(dir, 'config.yaml'),
-      ],
-      { logFile: join(dir, 'webhook-small-heap.log') },
+      smallHeapPort,
+      'webhook-small-heap.log',
+      ['--max-semi-space-size=2'],
     );
     started.push(smallHeap);
     await waitUntilReady(smallHeap, () => healthy(smallHeapPort, ca.cert), 20_000);
