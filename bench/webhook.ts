@@ -101,11 +101,16 @@ function reviewBody(containers: number): string {
 async function runFloor(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { port: { type: 'string' }, 'cert-file': { type: 'string' }, 'key-file': { type: 'string' } },
+    options: {
+      port: { type: 'string' },
+      'cert-file': { type: 'string' },
+      'key-file': { type: 'string' },
+      'patch-file': { type: 'string' },
+    },
   });
-  const patch = Buffer.from(
-    JSON.stringify([{ op: 'add', path: '/metadata/annotations/bridge.strimzi~1status', value: 'injected' }]),
-  ).toString('base64');
+  // The very patch the webhook answers for the measured pod (computed once by the benchmark): the floor
+  // moves the same bytes through TLS and JSON, so the difference is what computing the patch costs.
+  const patch = readFileSync(values['patch-file']!, 'utf8').trim();
   const app = express();
   // The same express settings and the same edge as the webhook's /mutate (webhook/server.ts: the body
   // read as one string and parsed once, the answer written with writeHead/end), so the floor is a floor.
@@ -296,24 +301,39 @@ export async function benchWebhook(
   writeFileSync(join(dir, 'config.yaml'), 'namespace: bridge-injector\n');
   const started: Supervised[] = [];
   try {
-    const floorPort = await freePort();
     const webhookPort = await freePort();
-    const floor = supervise(
-      'floor',
-      process.execPath,
-      [
-        fileURLToPath(import.meta.url),
+    const configFile = join(dir, 'config.yaml');
+    const { review } = await import('../webhook/admission.js');
+    const { loadConfig } = await import('../webhook/config.js');
+    const config = loadConfig(configFile);
+    // One floor per pod shape, answering with the patch the webhook gives that shape.
+    const startFloor = async (body: string, tag: string) => {
+      const patch = review(JSON.parse(body), config).response.response.patch;
+      if (!patch) throw new Error('the webhook gives the benchmark pod no patch');
+      const patchFile = join(dir, `patch-${tag}.b64`);
+      writeFileSync(patchFile, patch);
+      const port = await freePort();
+      const floor = supervise(
         'floor',
-        '--port',
-        String(floorPort),
-        '--cert-file',
-        cert,
-        '--key-file',
-        key,
-      ],
-      { logFile: join(dir, 'floor.log') },
-    );
-    started.push(floor);
+        process.execPath,
+        [
+          fileURLToPath(import.meta.url),
+          'floor',
+          '--port',
+          String(port),
+          '--cert-file',
+          cert,
+          '--key-file',
+          key,
+          '--patch-file',
+          patchFile,
+        ],
+        { logFile: join(dir, `floor-${tag}.log`) },
+      );
+      started.push(floor);
+      await waitUntilReady(floor, () => healthy(port, ca.cert), 20_000);
+      return { port, pid: floor.child.pid!, floor };
+    };
     // `bridge-injector serve` on loopback with the bench's certificate, optionally with node flags.
     const startWebhook = (name: string, port: number, logName: string, nodeArgs: string[] = []) =>
       supervise(
@@ -332,29 +352,30 @@ export async function benchWebhook(
           '--host',
           '127.0.0.1',
           '--config',
-          join(dir, 'config.yaml'),
+          configFile,
         ],
         { logFile: join(dir, logName) },
       );
     const webhook = startWebhook('bridge-injector', webhookPort, 'webhook.log');
     started.push(webhook);
-    await waitUntilReady(floor, () => healthy(floorPort, ca.cert), 20_000);
     await waitUntilReady(webhook, () => healthy(webhookPort, ca.cert), 20_000);
     const idle = rssMiB(webhook.child.pid!).rss;
 
     const cases: WebhookBench['cases'][number][] = [];
     let afterSmall = Number.NaN;
+    let floorRss = { rss: Number.NaN, peak: Number.NaN };
     for (const [pod, containers] of [
       ['scenario pod (1 container)', 1],
       ['pod of 300 containers', 300],
     ] as const) {
       const body = reviewBody(containers);
+      const floor = await startFloor(body, String(containers));
       // Warm both (JIT, TLS session state) before measuring.
-      await loadOnce(floorPort, body, 8, 2, newSample(floor.child.pid!));
+      await loadOnce(floor.port, body, 8, 2, newSample(floor.pid));
       await loadOnce(webhookPort, body, 8, 2, newSample(webhook.child.pid!));
       for (const connections of [1, 64]) {
         const { floor: f, webhook: w } = await compare(
-          { port: floorPort, pid: floor.child.pid! },
+          { port: floor.port, pid: floor.pid },
           { port: webhookPort, pid: webhook.child.pid! },
           body,
           connections,
@@ -366,9 +387,10 @@ export async function benchWebhook(
         );
       }
       if (containers === 1) afterSmall = rssMiB(webhook.child.pid!).rss;
+      floorRss = rssMiB(floor.pid);
+      await floor.floor.stop();
     }
     const rss = { ...rssMiB(webhook.child.pid!), idle, afterSmall };
-    const floorRss = rssMiB(floor.child.pid!);
 
     // The same webhook with a small V8 young generation (what NODE_OPTIONS in the image can set):
     // RSS under load is mostly garbage waiting for a scavenge, not live data.
@@ -400,7 +422,8 @@ export async function benchWebhook(
       '',
       `Loopback, TLS, keep-alive, autocannon in the benchmark process sharing the machine's cores; ${seconds} s per case.`,
       "Floor: a bare express HTTPS handler with the webhook's own edge (body read once, one JSON.parse, writeHead/end)",
-      'answering every review with a fixed patch, measured in the same run.',
+      'answering every review with a fixed patch (the very patch the webhook gives that pod, computed once, so both',
+      'move the same bytes), measured in the same run.',
       "CPU µs/review is the server process's user+system time (all threads) per answered review: unlike req/s and p99 it",
       'does not depend on how much of the machine other processes take during the run.',
       '',
