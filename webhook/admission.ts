@@ -1,7 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { InjectorConfig } from './config.js';
 import { mutatePod } from './mutate.js';
-import { createPatch, serializePatch } from './patch.js';
+import { createPatch, encodePatch } from './patch.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -118,23 +118,6 @@ function isPodCreate(req: Request): boolean {
   );
 }
 
-// base64 of recent patches: pods of one Deployment get the very same patch, and its base64 (Go decodes
-// `[]byte` from base64) is the biggest string of the answer. Bounded: cleared when full, big patches never kept.
-const PATCHES = 64;
-const PATCH_CHARS = 16_384;
-const base64Of = new Map<string, string>();
-
-function patchBase64(text: string): string {
-  if (text.length > PATCH_CHARS) return Buffer.from(text).toString('base64');
-  let b64 = base64Of.get(text);
-  if (b64 === undefined) {
-    b64 = Buffer.from(text).toString('base64');
-    if (base64Of.size >= PATCHES) base64Of.clear();
-    base64Of.set(text, b64);
-  }
-  return b64;
-}
-
 /**
  * AdmissionReview in, AdmissionReview out. Pure: a dry-run review gets the same answer as a real one,
  * because answering is all this webhook ever does. Throws BadReviewError for a malformed review.
@@ -202,14 +185,14 @@ export function review(
           uid: req.uid,
           allowed: true,
           patchType: 'JSONPatch',
-          patch: patchBase64(serializePatch(ops)),
+          patch: encodePatch(ops),
           warnings,
         }
       : {
           uid: req.uid,
           allowed: true,
           patchType: 'JSONPatch',
-          patch: patchBase64(serializePatch(ops)),
+          patch: encodePatch(ops),
         };
   return {
     response: wrap(response),

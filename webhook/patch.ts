@@ -71,39 +71,88 @@ export function createPatch(original: Json, mutated: Json): Operation[] {
   return ops;
 }
 
-// JSON of deep-frozen values (the sidecar container and volume, see sidecar.ts): they cannot change, so
-// each is serialized once. Only values frozen as a whole tree are ever frozen in this code base.
-const frozenJson = new WeakMap<object, string>();
-
-function valueJson(v: Json): string {
-  if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? 'null';
-  if (Object.isFrozen(v)) {
-    let text = frozenJson.get(v);
-    if (text === undefined) {
-      text = JSON.stringify(v);
-      frozenJson.set(v, text);
-    }
-    return text;
+/**
+ * The patch as the AdmissionResponse carries it: base64 of its JSON. Built from pieces, each padded with
+ * JSON whitespace to a whole number of 3-byte groups, because such pieces' base64 texts concatenate into
+ * the base64 of the whole. That lets the deep-frozen values (the sidecar container and volume, see
+ * sidecar.ts), which are most of the bytes and the same for every pod with the same settings, be
+ * serialized and encoded once; a pod costs only the encoding of its few op/path literals.
+ */
+export function encodePatch(ops: readonly Operation[]): string {
+  const w = new PieceWriter();
+  w.text('[');
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
+    if (i > 0) w.text(',');
+    const keys = Object.keys(op);
+    const value = (op as { value?: Json }).value;
+    if (
+      keys.length === 3 &&
+      keys[0] === 'op' &&
+      keys[1] === 'path' &&
+      keys[2] === 'value' &&
+      value !== undefined &&
+      typeof value !== 'function' &&
+      typeof value !== 'symbol'
+    ) {
+      w.text(`{"op":${JSON.stringify(op.op)},"path":${JSON.stringify(op.path)},"value":`);
+      writeValue(w, value);
+      w.text('}');
+    } else w.text(JSON.stringify(op));
   }
-  if (Array.isArray(v)) return `[${v.map(valueJson).join(',')}]`;
-  return JSON.stringify(v);
+  w.text(']');
+  return w.done();
 }
 
-/** `JSON.stringify(ops)`, the same text, without serializing the shared sidecar again for every pod. */
-export function serializePatch(ops: readonly Operation[]): string {
-  const parts: string[] = [];
-  for (const op of ops) {
-    const keys = Object.keys(op);
-    if (keys.length === 3 && keys[0] === 'op' && keys[1] === 'path' && keys[2] === 'value') {
-      const value = (op as { value: Json }).value;
-      if (value !== undefined && typeof value !== 'function' && typeof value !== 'symbol') {
-        parts.push(
-          `{"op":${JSON.stringify(op.op)},"path":${JSON.stringify(op.path)},"value":${valueJson(value)}}`,
-        );
-        continue;
-      }
-    }
-    parts.push(JSON.stringify(op));
+/** The JSON text of an encodePatch result (padding included): for tests and the offline command. */
+export const decodePatch = (base64: string): Operation[] =>
+  JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as Operation[];
+
+/** Base64 of `text` padded with spaces to a multiple of 3 bytes (valid wherever JSON allows whitespace). */
+function base64Piece(text: string): string {
+  const rest = Buffer.byteLength(text) % 3;
+  return Buffer.from(rest === 0 ? text : rest === 1 ? `${text}  ` : `${text} `).toString('base64');
+}
+
+// Only values frozen as a whole tree are ever frozen in this code base, so a frozen value's JSON cannot change.
+const frozenBase64 = new WeakMap<object, string>();
+
+class PieceWriter {
+  private literal = '';
+  private out = '';
+  text(s: string): void {
+    this.literal += s;
   }
-  return `[${parts.join(',')}]`;
+  frozen(v: object): void {
+    let b64 = frozenBase64.get(v);
+    if (b64 === undefined) {
+      b64 = base64Piece(JSON.stringify(v));
+      frozenBase64.set(v, b64);
+    }
+    this.flush();
+    this.out += b64;
+  }
+  done(): string {
+    this.flush();
+    return this.out;
+  }
+  private flush(): void {
+    if (this.literal !== '') {
+      this.out += base64Piece(this.literal);
+      this.literal = '';
+    }
+  }
+}
+
+function writeValue(w: PieceWriter, v: Json): void {
+  if (typeof v !== 'object' || v === null) w.text(JSON.stringify(v) ?? 'null');
+  else if (Object.isFrozen(v)) w.frozen(v);
+  else if (Array.isArray(v)) {
+    w.text('[');
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) w.text(',');
+      writeValue(w, v[i]);
+    }
+    w.text(']');
+  } else w.text(JSON.stringify(v));
 }
