@@ -1,14 +1,5 @@
 import { isIP } from 'node:net';
-import {
-  AdmissionregistrationV1Api,
-  ApiException,
-  CoreV1Api,
-  type KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type V1MutatingWebhookConfiguration,
-  type V1Secret,
-} from '@kubernetes/client-node';
+import type { V1MutatingWebhookConfiguration, V1Secret } from '@kubernetes/client-node';
 import { serviceDnsNames } from '../certs/certificates.js';
 import {
   advance,
@@ -22,6 +13,7 @@ import {
   type TrustMaterial,
 } from '../certs/rotation.js';
 import { decodeTrustSecret, encodeTrustSecret, SECRET_TYPE } from '../certs/trust-secret.js';
+import { KubeApiError, type KubeRest } from './kube-rest.js';
 
 /**
  * Self-bootstrap of the webhook's TLS: the CA and serving certificate live in a Secret (the single
@@ -63,7 +55,8 @@ export interface BootstrapLogger {
 }
 
 export interface CertificateBootstrapOptions {
-  readonly kubeConfig: KubeConfig;
+  /** The API server (webhook/kube-rest.ts: the pod's service account, else the kubeconfig). */
+  readonly kube: KubeRest;
   /** Namespace of the Secret and of the Service (the webhook's own namespace). */
   readonly namespace: string;
   /** The Secret holding CA + serving certificate; created if absent. */
@@ -111,8 +104,11 @@ export async function startCertificateBootstrap(
     },
     opts.policy,
   );
-  const core = opts.kubeConfig.makeApiClient(CoreV1Api);
-  const admission = opts.kubeConfig.makeApiClient(AdmissionregistrationV1Api);
+  const kube = opts.kube;
+  const ns = encodeURIComponent(opts.namespace);
+  const secretPath = `/api/v1/namespaces/${ns}/secrets/${encodeURIComponent(opts.secretName)}`;
+  const mwcPath = `/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations/${encodeURIComponent(opts.webhookConfigName)}`;
+  const manager = `?fieldManager=${FIELD_MANAGER}`;
   const where = {
     namespace: opts.namespace,
     secret: opts.secretName,
@@ -129,7 +125,7 @@ export async function startCertificateBootstrap(
   /** One pass over the Secret: read, decide, write if needed; retried on conflicts. */
   async function settleSecret(): Promise<TrustMaterial> {
     for (let attempt = 1; ; attempt++) {
-      const existing = await readSecret(core, opts.namespace, opts.secretName);
+      const existing = await readSecret(kube, secretPath);
       const observed: Observed = existing ? decodeTrustSecret(existing.data) : { kind: 'absent' };
       const { material, steps } = await advance(observed, now(), policy, issuer);
       if (steps.length === 0) return material;
@@ -152,16 +148,8 @@ export async function startCertificateBootstrap(
         data: encodeTrustSecret(material),
       };
       try {
-        if (existing) {
-          await core.replaceNamespacedSecret({
-            name: opts.secretName,
-            namespace: opts.namespace,
-            body,
-            fieldManager: FIELD_MANAGER,
-          });
-        } else {
-          await core.createNamespacedSecret({ namespace: opts.namespace, body, fieldManager: FIELD_MANAGER });
-        }
+        if (existing) await kube.call('PUT', `${secretPath}${manager}`, body);
+        else await kube.call('POST', `/api/v1/namespaces/${ns}/secrets${manager}`, body);
         log.info({ ...where, steps: reasons }, 'certificate Secret written');
         return material;
       } catch (err) {
@@ -184,7 +172,7 @@ export async function startCertificateBootstrap(
     const desired = caBundle(material);
     let mwc: V1MutatingWebhookConfiguration;
     try {
-      mwc = await admission.readMutatingWebhookConfiguration({ name: opts.webhookConfigName });
+      mwc = await kube.call<V1MutatingWebhookConfiguration>('GET', mwcPath);
     } catch (err) {
       if (isStatus(err, 404))
         return `MutatingWebhookConfiguration ${opts.webhookConfigName} does not exist (yet)`;
@@ -210,9 +198,11 @@ export async function startCertificateBootstrap(
     });
     let bundles = webhooks.map((w) => Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString('utf8'));
     if (ops.length > 0) {
-      const patched = await admission.patchMutatingWebhookConfiguration(
-        { name: opts.webhookConfigName, body: ops, fieldManager: FIELD_MANAGER },
-        setHeaderOptions('Content-Type', PatchStrategy.JsonPatch),
+      const patched = await kube.call<V1MutatingWebhookConfiguration>(
+        'PATCH',
+        `${mwcPath}${manager}`,
+        ops,
+        'application/json-patch+json',
       );
       bundles = (patched.webhooks ?? []).map((w) =>
         Buffer.from(w.clientConfig.caBundle ?? '', 'base64').toString('utf8'),
@@ -310,9 +300,9 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   });
 }
 
-async function readSecret(core: CoreV1Api, namespace: string, name: string): Promise<V1Secret | undefined> {
+async function readSecret(kube: KubeRest, path: string): Promise<V1Secret | undefined> {
   try {
-    return await core.readNamespacedSecret({ name, namespace });
+    return await kube.call<V1Secret>('GET', path);
   } catch (err) {
     if (isStatus(err, 404)) return undefined;
     throw err;
@@ -320,20 +310,10 @@ async function readSecret(core: CoreV1Api, namespace: string, name: string): Pro
 }
 
 function isStatus(err: unknown, code: number): boolean {
-  return err instanceof ApiException && err.code === code;
+  return err instanceof KubeApiError && err.status === code;
 }
 
 function describeError(err: unknown): string {
-  if (err instanceof ApiException) {
-    const body = typeof err.body === 'string' ? err.body : JSON.stringify(err.body);
-    let message = body;
-    try {
-      message = (JSON.parse(body) as { message?: string }).message ?? body;
-    } catch {
-      // not JSON
-    }
-    return `HTTP ${err.code}: ${message}`;
-  }
   return err instanceof Error ? err.message : String(err);
 }
 
@@ -371,11 +351,11 @@ export interface BootstrapArgValues {
 
 /**
  * Bootstrap options from parsed flags; throws an Error naming the flag when one is wrong.
- * `kubeConfig` is usually `kc.loadFromDefault()` (in-cluster service account, else $KUBECONFIG).
+ * `kube` is usually `kubeRest(connectionFromEnvironment())` (the pod's service account, else $KUBECONFIG).
  */
 export function bootstrapOptionsFromArgs(
   values: BootstrapArgValues,
-  base: { kubeConfig: KubeConfig; logger?: BootstrapLogger; signal?: AbortSignal },
+  base: { kube: KubeRest; logger?: BootstrapLogger; signal?: AbortSignal },
   env: NodeJS.ProcessEnv = process.env,
 ): CertificateBootstrapOptions {
   const namespace = values.namespace ?? env.POD_NAMESPACE;

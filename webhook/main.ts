@@ -136,11 +136,10 @@ async function runServe(argv: readonly string[], io: Io): Promise<number> {
     stopTls = () => files.close();
   } else {
     const { bootstrapOptionsFromArgs, startCertificateBootstrap } = await import('./bootstrap.js');
-    const { KubeConfig } = await import('@kubernetes/client-node');
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromDefault();
+    const { connectionFromEnvironment, kubeRest } = await import('./kube-rest.js');
+    const kube = kubeRest(connectionFromEnvironment());
     const bootstrap = await startCertificateBootstrap(
-      bootstrapOptionsFromArgs(values, { kubeConfig, logger, signal: abort.signal }),
+      bootstrapOptionsFromArgs(values, { kube, logger, signal: abort.signal }),
     );
     tls = bootstrap;
     notReadyReason = () => bootstrap.notReadyReason();

@@ -1,9 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { connect, type TLSSocket } from 'node:tls';
 import {
   AdmissionregistrationV1Api,
@@ -15,6 +15,7 @@ import { createCa, issueServing, serviceDnsNames } from '../../certs/certificate
 import { bundleTrusts, splitPem } from '../../certs/rotation.js';
 import { decodeTrustSecret, encodeTrustSecret } from '../../certs/trust-secret.js';
 import { type CertificateBootstrap, startCertificateBootstrap } from '../../webhook/bootstrap.js';
+import { connectionFromKubeconfig, kubeRest } from '../../webhook/kube-rest.js';
 import { freePort } from '../infra/ports.js';
 import { stopAll, supervise, waitUntilReady } from '../infra/process.js';
 import { requireKube } from '../infra/state.js';
@@ -26,6 +27,10 @@ const kc = new KubeConfig();
 kc.loadFromFile(kube.kubeconfig);
 const core = kc.makeApiClient(CoreV1Api);
 const admission = kc.makeApiClient(AdmissionregistrationV1Api);
+// What `serve` uses outside a pod: the kubeconfig's current context.
+const rest = kubeRest(
+  connectionFromKubeconfig(readFileSync(kube.kubeconfig, 'utf8'), dirname(kube.kubeconfig)),
+);
 const suffix = Date.now().toString(36);
 const DAY_MS = 86_400_000;
 
@@ -163,7 +168,7 @@ describe('certificate self-bootstrap against the real API server', () => {
     // for every write.
     const replica = () =>
       startCertificateBootstrap({
-        kubeConfig: kc,
+        kube: rest,
         namespace: ns,
         secretName: 'webhook-tls',
         webhookConfigName: mwcName,
@@ -272,7 +277,7 @@ describe('certificate self-bootstrap against the real API server', () => {
       },
     });
     const bootstrap = await startCertificateBootstrap({
-      kubeConfig: kc,
+      kube: rest,
       namespace: ns,
       secretName: 'webhook-tls',
       webhookConfigName: mwcName,

@@ -1,8 +1,12 @@
 import { parseArgs } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
 import { BOOTSTRAP_ARG_OPTIONS, bootstrapOptionsFromArgs } from '../../webhook/bootstrap.js';
+import type { KubeRest } from '../../webhook/kube-rest.js';
 
-const kubeConfig = new KubeConfig();
+// Parsing flags never calls the API server.
+const kube: KubeRest = {
+  server: 'https://kubernetes.invalid',
+  call: () => Promise.reject(new Error('not called')),
+};
 
 function parse(args: string[]) {
   return parseArgs({ args, options: { ...BOOTSTRAP_ARG_OPTIONS, port: { type: 'string' } } }).values;
@@ -27,7 +31,7 @@ describe('certificate bootstrap flags', () => {
         '--cert-resync-seconds',
         '0.5',
       ]),
-      { kubeConfig },
+      { kube },
       { POD_NAMESPACE: 'injector' },
     );
     expect(o).toMatchObject({
@@ -42,18 +46,14 @@ describe('certificate bootstrap flags', () => {
   });
 
   it('defaults to the chart’s names and refuses to guess the namespace', () => {
-    expect(bootstrapOptionsFromArgs(parse(['--namespace', 'ns']), { kubeConfig }, {})).toMatchObject({
+    expect(bootstrapOptionsFromArgs(parse(['--namespace', 'ns']), { kube }, {})).toMatchObject({
       secretName: 'bridge-injector-tls',
       webhookConfigName: 'bridge-injector',
       serviceName: 'bridge-injector',
     });
-    expect(() => bootstrapOptionsFromArgs(parse([]), { kubeConfig }, {})).toThrow(/--namespace is required/);
+    expect(() => bootstrapOptionsFromArgs(parse([]), { kube }, {})).toThrow(/--namespace is required/);
     expect(() =>
-      bootstrapOptionsFromArgs(
-        parse(['--namespace', 'n', '--cert-resync-seconds', 'soon']),
-        { kubeConfig },
-        {},
-      ),
+      bootstrapOptionsFromArgs(parse(['--namespace', 'n', '--cert-resync-seconds', 'soon']), { kube }, {}),
     ).toThrow('--cert-resync-seconds "soon": a positive number is required');
   });
 });
