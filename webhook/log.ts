@@ -13,10 +13,23 @@ export function createLogger(
   const options = {
     level,
     base: { component: 'bridge-injector' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTimeOncePerMs,
     formatters: { level: (label: string) => ({ level: label }) },
   };
   return pino(options, destination ?? pino.destination({ dest: 1, sync: false }));
+}
+
+// pino's isoTime formats a Date for every line; under load several admissions are logged within one
+// millisecond, and they can share the text.
+let lastMs = -1;
+let lastText = '';
+function isoTimeOncePerMs(): string {
+  const now = Date.now();
+  if (now !== lastMs) {
+    lastMs = now;
+    lastText = `,"time":"${new Date(now).toISOString()}"`;
+  }
+  return lastText;
 }
 
 export type { Logger };
