@@ -80,7 +80,7 @@ export async function runInject(argv: readonly string[], io: Io = process): Prom
 
 /**
  * The self-bootstrap's flags, by name, so that `serve --cert-file` can parse them without loading
- * webhook/bootstrap.ts and @kubernetes/client-node (tens of MiB of RSS). A unit test keeps this list
+ * webhook/bootstrap.ts and the certificate generation it pulls in (~20 MiB of RSS). A unit test keeps this list
  * equal to bootstrap.ts's BOOTSTRAP_ARG_OPTIONS.
  */
 export const BOOTSTRAP_FLAGS = {
