@@ -60,8 +60,8 @@ const UNREACHABLE_TEXT = /all broker connections are down|broker transport failu
  */
 export const CONSUME_SLICE_MS = 250;
 
-/** Batches of `max.poll.records` an instance that is being read fetches and serializes ahead. */
-const PREFETCH_BATCHES = 2;
+/** How many polls the size of the last one an instance that is being read keeps fetched ahead. */
+const PREFETCH_POLLS = 2;
 
 /** What the instance reads: nothing yet, a subscription (topics or a pattern), or a manual assignment. */
 export type ReadMode =
@@ -151,6 +151,8 @@ export class ConsumerInstance {
   private inflight: Promise<void> | null = null;
   /** The last batch came back full: librdkafka holds more, so the next one is fetched ahead. */
   private backlog = false;
+  /** Records the last poll returned: how much to keep fetched ahead. */
+  private lastTaken = 0;
   /** The error of a batch that finished after its poll had answered. */
   private fetchError: unknown = undefined;
   /** The operation chain that serializes this instance. */
@@ -453,19 +455,14 @@ export class ConsumerInstance {
   /**
    * While a client reads a backlog, the next batches are taken from librdkafka's local queue
    * (timeout 0: what is already fetched, never a wait) and serialized while the response goes out
-   * and the client reads it, so the next poll finds them ready and only picks bytes. Up to two
-   * batches are kept ahead (a poll of the default size takes one while the other is refilled);
-   * fetching stops as soon as another operation is queued, so seek and commit find the consumer
-   * quiet. Records fetched ahead are neither returned nor committed until a poll takes them; an
+   * and the client reads it, so the next poll finds them ready and only picks bytes. Fetching
+   * goes on until two polls the size of the last one are ready (a poll takes one while the other
+   * is refilled; small polls keep little ahead), and stops as soon as another operation is
+   * queued, so seek and commit find the consumer quiet. Records fetched ahead are neither returned nor committed until a poll takes them; an
    * idle instance never prefetches.
    */
   private prefetch(): void {
-    if (
-      !this.backlog ||
-      this.inflight ||
-      this.closed ||
-      this.pending.size >= PREFETCH_BATCHES * this.opts.maxPollRecords
-    )
+    if (!this.backlog || this.inflight || this.closed || this.pending.size >= PREFETCH_POLLS * this.lastTaken)
       return;
     this.inflight = this.fetch(0)
       .catch(() => undefined)
@@ -517,6 +514,7 @@ export class ConsumerInstance {
       );
     }
     this.markReturned(taken);
+    this.lastTaken = taken.count;
     return { body: taken.parts, length: taken.length, count: taken.count };
   }
 
