@@ -60,7 +60,7 @@ const UNREACHABLE_TEXT = /all broker connections are down|broker transport failu
  */
 export const CONSUME_SLICE_MS = 250;
 
-/** How many polls the size of the last one an instance that is being read keeps fetched ahead. */
+/** How many polls the size of the last one an instance that is being read keeps fetched ahead (at least a batch). */
 const PREFETCH_POLLS = 2;
 
 /** What the instance reads: nothing yet, a subscription (topics or a pattern), or a manual assignment. */
@@ -456,14 +456,14 @@ export class ConsumerInstance {
    * While a client reads a backlog, the next batches are taken from librdkafka's local queue
    * (timeout 0: what is already fetched, never a wait) and serialized while the response goes out
    * and the client reads it, so the next poll finds them ready and only picks bytes. Fetching
-   * goes on until two polls the size of the last one are ready (a poll takes one while the other
-   * is refilled; small polls keep little ahead), and stops as soon as another operation is
-   * queued, so seek and commit find the consumer quiet. Records fetched ahead are neither returned nor committed until a poll takes them; an
-   * idle instance never prefetches.
+   * goes on until a batch, or two polls the size of the last one if more, are ready (a poll takes
+   * one while the other is refilled), and stops as soon as another operation is queued, so seek
+   * and commit find the consumer quiet. Records fetched ahead are neither returned nor committed
+   * until a poll takes them; an idle instance never prefetches.
    */
   private prefetch(): void {
-    if (!this.backlog || this.inflight || this.closed || this.pending.size >= PREFETCH_POLLS * this.lastTaken)
-      return;
+    const ahead = Math.max(this.opts.maxPollRecords, PREFETCH_POLLS * this.lastTaken);
+    if (!this.backlog || this.inflight || this.closed || this.pending.size >= ahead) return;
     this.inflight = this.fetch(0)
       .catch(() => undefined)
       .finally(() => {
