@@ -75,46 +75,48 @@ function base64Json(bytes: Buffer | string | null | undefined): string {
   return `"${(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).toString('base64')}"`;
 }
 
-/** The topic of the previous binary record, as JSON, and its UTF-8 bytes beyond its length (a poll is mostly one topic). */
-const topicCache = { topic: '', json: '""', extra: 0 };
+/**
+ * `{"topic":<topic>,"key":` for the topic of the previous binary record, and that topic's UTF-8
+ * bytes beyond its length (a batch is mostly one topic).
+ */
+const topicCache = { topic: '', prefix: '{"topic":"","key":', extra: 0 };
 
 /**
- * A binary-format record as the three pieces of its JSON: everything up to the value, the value's
- * base64 (null for a null value) and the rest. The value, nearly all of a record, is then copied
- * once, straight from the string base64 encoding returns, and never concatenated into another.
+ * A binary-format record is written in three pieces: the head (up to the value), the value's
+ * base64 and the tail. The value, nearly all of a record, is then copied once, straight from the
+ * string base64 encoding returns, and never concatenated into another string.
  */
-interface BinaryPieces {
-  readonly head: string;
-  readonly value: string | null;
-  readonly tail: string;
-  /** UTF-8 bytes of the whole record. */
-  readonly bytes: number;
-}
-
-function binaryPieces(msg: KafkaMessage): BinaryPieces {
+function binaryHead(msg: KafkaMessage): string {
   if (msg.topic !== topicCache.topic) {
     topicCache.topic = msg.topic;
-    topicCache.json = JSON.stringify(msg.topic);
+    topicCache.prefix = `{"topic":${JSON.stringify(msg.topic)},"key":`;
     topicCache.extra = Buffer.byteLength(msg.topic) - msg.topic.length;
   }
-  let extra = topicCache.extra;
+  const key = msg.key;
+  if (key === null || key === undefined) return `${topicCache.prefix}null,"value":`;
+  return `${topicCache.prefix}"${(typeof key === 'string' ? Buffer.from(key, 'utf8') : key).toString('base64')}","value":`;
+}
+
+function binaryValue(msg: KafkaMessage): string | null {
+  return msg.value === null || msg.value === undefined ? null : msg.value.toString('base64');
+}
+
+function binaryTail(msg: KafkaMessage): string {
   let headers = '';
   if (msg.headers && msg.headers.length > 0) {
     const hs: string[] = [];
     for (const h of msg.headers) {
-      for (const [key, v] of Object.entries(h)) {
-        const keyJson = JSON.stringify(key);
-        extra += Buffer.byteLength(keyJson) - keyJson.length;
-        hs.push(`{"key":${keyJson},"value":${base64Json(v)}}`);
-      }
+      for (const [key, v] of Object.entries(h))
+        hs.push(`{"key":${JSON.stringify(key)},"value":${base64Json(v)}}`);
     }
     headers = `,"headers":[${hs.join(',')}]`;
   }
-  const head = `{"topic":${topicCache.json},"key":${base64Json(msg.key)},"value":`;
-  const value = msg.value === null || msg.value === undefined ? null : msg.value.toString('base64');
-  const tail = `,"partition":${msg.partition},"offset":${msg.offset},"timestamp":${msg.timestamp ?? -1}${headers}}`;
-  const bytes = head.length + (value === null ? 4 : value.length + 2) + tail.length + extra;
-  return { head, value, tail, bytes };
+  return `,"partition":${msg.partition},"offset":${msg.offset},"timestamp":${msg.timestamp ?? -1}${headers}}`;
+}
+
+/** UTF-8 bytes of a tail: only header keys can be other than ASCII. */
+function tailBytes(msg: KafkaMessage, tail: string): number {
+  return msg.headers && msg.headers.length > 0 ? Buffer.byteLength(tail) : tail.length;
 }
 
 /**
@@ -125,8 +127,11 @@ function binaryPieces(msg: KafkaMessage): BinaryPieces {
  */
 export function serializeRecord(format: EmbeddedFormat, msg: KafkaMessage): { text: string; bytes: number } {
   if (format === 'binary') {
-    const p = binaryPieces(msg);
-    return { text: `${p.head}${p.value === null ? 'null' : `"${p.value}"`}${p.tail}`, bytes: p.bytes };
+    const head = binaryHead(msg);
+    const value = binaryValue(msg);
+    const tail = binaryTail(msg);
+    const text = `${head}${value === null ? 'null' : `"${value}"`}${tail}`;
+    return { text, bytes: text.length + topicCache.extra + tailBytes(msg, tail) - tail.length };
   }
   const rec = format === 'json' ? toJsonFormatRecord(msg) : toTextFormatRecord(msg);
   const text = JSON.stringify(rec);
@@ -155,22 +160,29 @@ export function serializeBatch(format: EmbeddedFormat, messages: readonly KafkaM
   const ends = new Uint32Array(n);
   let total = n > 0 ? n - 1 : 0;
   if (format === 'binary') {
-    const pieces = new Array<BinaryPieces>(n);
+    const heads = new Array<string>(n);
+    const headSizes = new Array<number>(n);
+    const values = new Array<string | null>(n);
+    const tails = new Array<string>(n);
+    const tailSizes = new Array<number>(n);
     for (let i = 0; i < n; i++) {
-      const p = binaryPieces(messages[i]!);
-      pieces[i] = p;
-      total += p.bytes;
+      const msg = messages[i]!;
+      const head = binaryHead(msg);
+      const value = binaryValue(msg);
+      const tail = binaryTail(msg);
+      heads[i] = head;
+      headSizes[i] = head.length + topicCache.extra;
+      values[i] = value;
+      tails[i] = tail;
+      tailSizes[i] = tailBytes(msg, tail);
+      total += headSizes[i]! + (value === null ? 4 : value.length + 2) + tailSizes[i]!;
     }
     const buf = Buffer.allocUnsafe(total);
     let at = 0;
     for (let i = 0; i < n; i++) {
       if (i > 0) buf[at++] = 0x2c; // ,
-      const { head, value, tail, bytes } = pieces[i]!;
-      const end = at + bytes;
-      // Only the head (topic) and the tail (header keys) can hold non-ASCII text.
-      const headBytes = bytes - tail.length - (value === null ? 4 : value.length + 2);
-      if (headBytes === head.length) at += buf.write(head, at, headBytes, 'latin1');
-      else at += buf.write(head, at, end - at, 'utf8');
+      at = put(buf, heads[i]!, at, headSizes[i]!);
+      const value = values[i]!;
       if (value === null) {
         at += buf.write('null', at, 4, 'latin1');
       } else {
@@ -178,7 +190,7 @@ export function serializeBatch(format: EmbeddedFormat, messages: readonly KafkaM
         at += buf.write(value, at, value.length, 'latin1');
         buf[at++] = 0x22;
       }
-      at = put(buf, tail, at, end - at);
+      at = put(buf, tails[i]!, at, tailSizes[i]!);
       ends[i] = at;
     }
     if (at !== total) throw new Error(`serialized batch is ${at} bytes, ${total} were counted`);
