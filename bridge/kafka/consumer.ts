@@ -153,6 +153,8 @@ export class ConsumerInstance {
   private backlog = false;
   /** Records the last poll returned: how much to keep fetched ahead. */
   private lastTaken = 0;
+  /** A prepare() of fetched batches is scheduled. */
+  private preparing = false;
   /** The error of a batch that finished after its poll had answered. */
   private fetchError: unknown = undefined;
   /** The operation chain that serializes this instance. */
@@ -472,6 +474,19 @@ export class ConsumerInstance {
       });
   }
 
+  /**
+   * Serializes fetched batches once pending I/O has run: a poll that arrived meanwhile is answered
+   * first, from a batch already prepared, and the client reads it while this one is written.
+   */
+  private schedulePrepare(): void {
+    if (this.preparing) return;
+    this.preparing = true;
+    setImmediate(() => {
+      this.preparing = false;
+      this.pending.prepare();
+    });
+  }
+
   /** One consume(n) batch into `pending`. Errors are kept for the poll to answer. */
   private fetch(timeoutMs: number): Promise<void> {
     return new Promise<void>((resolve, reject) => {
@@ -491,6 +506,7 @@ export class ConsumerInstance {
         if (messages.length > 0) {
           this.kafkaDown = null;
           this.pending.push(messages);
+          this.schedulePrepare();
         }
         resolve();
       });

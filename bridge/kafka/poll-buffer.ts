@@ -1,9 +1,9 @@
 /**
  * Records taken from librdkafka and not yet returned over HTTP, in arrival order, one entry per
- * consume batch. Each batch is serialized once, when it arrives, into one Buffer that knows where
- * each record ends: a poll then only picks the byte ranges that fit `max_bytes` and answers with
- * them as they are (`[`, ranges joined by commas, `]`), so a poll's own work does not grow with
- * its size, and the serializing happens while the client is still reading the previous answer.
+ * consume batch. Each batch is serialized once, soon after it arrives (prepare()), into one Buffer
+ * that knows where each record ends: a poll then only picks the byte ranges that fit `max_bytes`
+ * and answers with them as they are (`[`, ranges joined by commas, `]`), so a poll's own work does
+ * not grow with its size, and the serializing happens while the client reads the previous answer.
  * Only the few numbers a poll needs afterwards (topic, partition, offset, size) are kept per
  * record: node-rdkafka's message objects and their value buffers die young, which is what keeps
  * the garbage collector's work small while a batch waits for its poll.
@@ -93,22 +93,29 @@ export class PollBuffer {
     return this.count;
   }
 
+  /** Adds a batch: prepare() serializes it, or the poll that reaches it first. */
   push(messages: Message[]): void {
     if (messages.length === 0) return;
-    const batch: Batch = {
+    this.batches.push({
       bytes: EMPTY,
       ends: new Uint32Array(0),
       ...metaOf(messages),
       unserialized: messages,
       next: 0,
-    };
-    try {
-      this.serialize(batch);
-    } catch {
-      // Kept as messages: the poll that reaches them reports the error.
-    }
-    this.batches.push(batch);
+    });
     this.count += messages.length;
+  }
+
+  /** Serializes the batches added since. One that fails stays as messages: the poll that reaches it reports the error. */
+  prepare(): void {
+    for (const batch of this.batches) {
+      if (!batch.unserialized) continue;
+      try {
+        this.serialize(batch);
+      } catch {
+        return;
+      }
+    }
   }
 
   private serialize(batch: Batch): void {
@@ -139,7 +146,7 @@ export class PollBuffer {
         }
       }
       const { bytes, ends } = batch;
-      const total = Math.min(ends.length, batch.next + maxRecords - count);
+      const total = Math.min(batch.topics.length, batch.next + maxRecords - count);
       const from = batch.next;
       const start = from === 0 ? 0 : ends[from - 1]! + 1;
       let to = from;
@@ -171,7 +178,7 @@ export class PollBuffer {
         break;
       }
     }
-    while (this.batches.length > 0 && this.batches[0]!.next === this.batches[0]!.ends.length) {
+    while (this.batches.length > 0 && this.batches[0]!.next === this.batches[0]!.topics.length) {
       this.batches.shift();
     }
     this.count -= count;
@@ -214,11 +221,11 @@ export class PollBuffer {
     let count = 0;
     for (const batch of this.batches) {
       const keep: number[] = [];
-      for (let i = batch.next; i < batch.ends.length; i++) {
+      for (let i = batch.next; i < batch.topics.length; i++) {
         if (!gone(batch.topics[i]!, batch.partitions[i]!)) keep.push(i);
       }
       count += keep.length;
-      if (keep.length === batch.ends.length - batch.next) kept.push(batch);
+      if (keep.length === batch.topics.length - batch.next) kept.push(batch);
       else if (keep.length > 0) kept.push(this.subset(batch, keep));
     }
     this.batches = kept;

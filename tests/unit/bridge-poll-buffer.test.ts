@@ -94,6 +94,8 @@ describe('PollBuffer', () => {
       for (const maxBytes of [largest, largest + 40, 4096, 1 << 20]) {
         const buf = new PollBuffer(format);
         buf.push(shapes.slice(0, 3));
+        // Serialized ahead, or by the poll that reaches it: the same bytes either way.
+        if (maxBytes === largest) buf.prepare();
         buf.push(shapes.slice(3));
         const got: unknown[] = [];
         while (buf.size > 0) {
@@ -184,8 +186,27 @@ describe('PollBuffer', () => {
     const buf = new PollBuffer('binary');
     buf.push([bad]);
     buf.push([shapes[0]!]);
+    buf.prepare();
     expect(buf.size).toBe(2);
     expect(() => buf.take(1 << 20, 500)).toThrow('broken value');
     expect(buf.size).toBe(2);
+  });
+
+  test('a batch that cannot be serialized after good ones stays: the good ones come, then the error', () => {
+    const value = {
+      length: 1,
+      toString() {
+        throw new Error('broken value');
+      },
+    };
+    const buf = new PollBuffer('binary');
+    buf.push([shapes[0]!]);
+    buf.push([msg({ offset: 9, value: value as unknown as Buffer })]);
+    buf.prepare();
+    const t = buf.take(1 << 20, 500);
+    expect(t.count).toBe(1);
+    expect(buf.size).toBe(1);
+    expect(() => buf.take(1 << 20, 500)).toThrow('broken value');
+    expect(buf.size).toBe(1);
   });
 });
