@@ -237,8 +237,11 @@ export function registerConsumerRoutes(router: Router, deps: ConsumerRouteDeps):
       const result = await inst.poll({ timeoutMs, maxBytes });
       res.status(200);
       res.set('Content-Type', conv.contentType);
-      res.set('Content-Length', String(result.body.length));
-      res.end(result.body);
+      res.set('Content-Length', String(result.length));
+      // The parts go out in one writev: the records are never copied into a single body.
+      res.cork();
+      for (const part of result.body) res.write(part);
+      res.end();
     }),
   );
 

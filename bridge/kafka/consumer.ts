@@ -25,16 +25,15 @@ import type {
   ConsumerGlobalConfig,
   ConsumerTopicConfig,
   LibrdKafkaError,
-  Message,
   TopicPartition,
   TopicPartitionOffset,
 } from 'node-rdkafka';
 import Kafka from 'node-rdkafka';
-import type { EmbeddedFormat, HttpConsumerRecord, KafkaMessage } from '../formats/index.js';
-import { binaryConverter, converterFor, toHttpRecord } from '../formats/index.js';
+import type { EmbeddedFormat } from '../formats/index.js';
 import { errors, HttpError } from '../http/errors.js';
 import type { Logger } from '../log.js';
 import type { BridgeMetrics } from '../metrics.js';
+import { PollBuffer, RecordTooLarge, type Taken } from './poll-buffer.js';
 
 // librdkafka error codes (rdkafka.h) the consumer reacts to.
 const ERR = {
@@ -60,6 +59,9 @@ const UNREACHABLE_TEXT = /all broker connections are down|broker transport failu
  * longer `timeout` makes several calls, so long polls take turns on the pool instead of holding it.
  */
 export const CONSUME_SLICE_MS = 250;
+
+/** How many polls the size of the last one an instance that is being read keeps fetched ahead (at least a batch). */
+const PREFETCH_POLLS = 2;
 
 /** What the instance reads: nothing yet, a subscription (topics or a pattern), or a manual assignment. */
 export type ReadMode =
@@ -92,10 +94,12 @@ export interface PollOptions {
   readonly maxBytes: number;
 }
 
-/** A poll's answer, already serialized: the body is built record by record to honour max_bytes. */
+/** A poll's answer, already serialized (the records that fit max_bytes). */
 export interface PollResult {
-  /** The JSON array of records as UTF-8 bytes, ready for the socket. */
-  readonly body: Buffer;
+  /** The JSON array of records as UTF-8 bytes, in parts to write in order (see PollBuffer). */
+  readonly body: readonly Buffer[];
+  /** Total bytes of `body`. */
+  readonly length: number;
   readonly count: number;
 }
 
@@ -116,132 +120,6 @@ const tpKey = (topic: string, partition: number): string => `${partition}\u0000$
 export function patternToRegex(pattern: string): string {
   if (pattern.startsWith('^')) return pattern.endsWith('$') ? pattern : `${pattern}$`;
   return `^(${pattern})$`;
-}
-
-/**
- * How a json-format instance shows a record whose key or value is not valid JSON: the field holds
- * the bytes in base64 and `<field>_encoding: "base64"` says so. The poll does not fail (the anchor
- * answers 406 and the client is stuck on that record) and nothing is skipped.
- */
-export type JsonFormatRecord = HttpConsumerRecord & { key_encoding?: 'base64'; value_encoding?: 'base64' };
-
-export function toJsonFormatRecord(msg: KafkaMessage): JsonFormatRecord {
-  const json = converterFor('json');
-  try {
-    return toHttpRecord(json, msg);
-  } catch (err) {
-    if (!(err instanceof HttpError) || err.status !== 406) throw err;
-  }
-  const rec: JsonFormatRecord = toHttpRecord(binaryConverter, msg);
-  for (const field of ['key', 'value'] as const) {
-    const b64 = rec[field];
-    if (typeof b64 !== 'string') continue;
-    try {
-      rec[field] = json.fromBytes(field, Buffer.from(b64, 'base64'));
-    } catch {
-      rec[`${field}_encoding`] = 'base64';
-    }
-  }
-  return rec;
-}
-
-const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
-
-function isUtf8(bytes: Buffer | string | null | undefined): boolean {
-  if (bytes === null || bytes === undefined || typeof bytes === 'string') return true;
-  try {
-    strictUtf8.decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/**
- * The text format's twin of the json fallback: a key or value that is not valid UTF-8 would be
- * altered by decoding (U+FFFD replaces the bad bytes, as the anchor does silently), so it comes
- * as base64 with `<field>_encoding: "base64"` instead.
- */
-export function toTextFormatRecord(msg: KafkaMessage): JsonFormatRecord {
-  const rec: JsonFormatRecord = toHttpRecord(converterFor('text'), msg);
-  if (!isUtf8(msg.key)) {
-    rec.key = base64Of(msg.key);
-    rec.key_encoding = 'base64';
-  }
-  if (!isUtf8(msg.value)) {
-    rec.value = base64Of(msg.value);
-    rec.value_encoding = 'base64';
-  }
-  return rec;
-}
-
-function base64Of(bytes: Buffer | string | null | undefined): string | null {
-  if (bytes === null || bytes === undefined) return null;
-  return (typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).toString('base64');
-}
-
-/** A base64 string or null, as JSON (base64 needs no escaping). */
-function base64Json(bytes: Buffer | string | null | undefined): string {
-  if (bytes === null || bytes === undefined) return 'null';
-  return `"${(typeof bytes === 'string' ? Buffer.from(bytes, 'utf8') : bytes).toString('base64')}"`;
-}
-
-/** The topic of the previous binary record, as JSON, and its UTF-8 bytes beyond its length (a poll is mostly one topic). */
-const topicCache = { topic: '', json: '""', extra: 0 };
-
-/**
- * One poll record as JSON text and its size in bytes. The binary format, the one a throughput
- * client uses, is written directly (the same text as JSON.stringify of the converter's record,
- * checked by the unit tests) because building and re-scanning an object per record was the
- * largest cost of a poll; the other formats go through their converter.
- */
-export function serializeRecord(format: EmbeddedFormat, msg: KafkaMessage): { text: string; bytes: number } {
-  if (format === 'binary') {
-    let headers = '';
-    if (msg.topic !== topicCache.topic) {
-      topicCache.topic = msg.topic;
-      topicCache.json = JSON.stringify(msg.topic);
-      topicCache.extra = Buffer.byteLength(msg.topic) - msg.topic.length;
-    }
-    let extra = topicCache.extra;
-    if (msg.headers && msg.headers.length > 0) {
-      const hs: string[] = [];
-      for (const h of msg.headers) {
-        for (const [key, v] of Object.entries(h)) {
-          const keyJson = JSON.stringify(key);
-          extra += Buffer.byteLength(keyJson) - keyJson.length;
-          hs.push(`{"key":${keyJson},"value":${base64Json(v)}}`);
-        }
-      }
-      headers = `,"headers":[${hs.join(',')}]`;
-    }
-    const text = `{"topic":${topicCache.json},"key":${base64Json(msg.key)},"value":${base64Json(msg.value)},"partition":${msg.partition},"offset":${msg.offset},"timestamp":${msg.timestamp ?? -1}${headers}}`;
-    return { text, bytes: text.length + extra };
-  }
-  const rec = format === 'json' ? toJsonFormatRecord(msg) : toTextFormatRecord(msg);
-  const text = JSON.stringify(rec);
-  return { text, bytes: Buffer.byteLength(text) };
-}
-
-/**
- * `[r0,r1,...]` written straight into one Buffer of the size already counted for max_bytes: no
- * megabyte-long intermediate string to build, measure again and encode again on the socket. An
- * all-ASCII record (every binary record of an ASCII topic) is copied as latin1, which is a plain
- * memory copy; any other goes through the UTF-8 encoder.
- */
-export function joinRecords(texts: readonly string[], sizes: readonly number[], total: number): Buffer {
-  const buf = Buffer.allocUnsafe(total);
-  let at = 0;
-  buf[at++] = 0x5b; // [
-  for (let i = 0; i < texts.length; i++) {
-    if (i > 0) buf[at++] = 0x2c; // ,
-    const text = texts[i]!;
-    const bytes = sizes[i]!;
-    at += buf.write(text, at, bytes, bytes === text.length ? 'latin1' : 'utf8');
-  }
-  buf[at++] = 0x5d; // ]
-  if (at !== total) throw new Error(`poll body is ${at} bytes, ${total} were counted`);
-  return buf;
 }
 
 function errorCode(err: unknown): number | undefined {
@@ -265,14 +143,18 @@ export class ConsumerInstance {
   private readonly consumer: Kafka.KafkaConsumer;
   private readonly opts: ConsumerInstanceOptions;
   private mode: ReadMode = { kind: 'none' };
-  /** Records taken from librdkafka and not yet returned, in arrival order. */
-  private pending: Message[] = [];
+  /** Records taken from librdkafka and not yet returned, in arrival order, already serialized. */
+  private readonly pending: PollBuffer;
   /** Next offset per partition after the last record returned over HTTP (what a body-less commit commits). */
   private readonly returned = new Map<string, TopicPartitionOffset>();
   /** A consume batch still running on the libuv pool after its poll answered. */
   private inflight: Promise<void> | null = null;
   /** The last batch came back full: librdkafka holds more, so the next one is fetched ahead. */
   private backlog = false;
+  /** Records the last poll returned: how much to keep fetched ahead. */
+  private lastTaken = 0;
+  /** A prepare() of fetched batches is scheduled. */
+  private preparing = false;
   /** The error of a batch that finished after its poll had answered. */
   private fetchError: unknown = undefined;
   /** The operation chain that serializes this instance. */
@@ -292,6 +174,7 @@ export class ConsumerInstance {
     this.name = opts.name;
     this.format = opts.format;
     this.autoCommit = opts.autoCommit;
+    this.pending = new PollBuffer(opts.format);
   }
 
   /**
@@ -432,7 +315,7 @@ export class ConsumerInstance {
       } catch (err) {
         throw this.kafkaError(err, 'subscribe');
       }
-      this.pending = [];
+      this.pending.clear();
       this.returned.clear();
     });
   }
@@ -452,7 +335,7 @@ export class ConsumerInstance {
         throw this.kafkaError(err, 'assign');
       }
       // A new assignment restarts every partition from its committed offset: what was taken ahead goes.
-      this.pending = [];
+      this.pending.clear();
       this.returned.clear();
       this.mode = { kind: 'assigned', partitions: list };
     });
@@ -473,14 +356,14 @@ export class ConsumerInstance {
       throw this.kafkaError(err, 'unsubscribe');
     }
     this.mode = { kind: 'none' };
-    this.pending = [];
+    this.pending.clear();
     this.returned.clear();
   }
 
   /** Partitions taken away (revoked, unassigned): their buffered records and returned positions go. */
   private forget(partitions: readonly TopicPartition[]): void {
     const gone = new Set(partitions.map((p) => tpKey(p.topic, p.partition)));
-    this.pending = this.pending.filter((m) => !gone.has(tpKey(m.topic, m.partition)));
+    this.pending.drop((topic, partition) => gone.has(tpKey(topic, partition)));
     for (const k of gone) this.returned.delete(k);
   }
 
@@ -525,7 +408,7 @@ export class ConsumerInstance {
     return this.serialize(async () => {
       if (this.mode.kind === 'none') throw errors.notSubscribed();
       const deadline = Date.now() + Math.max(0, opts.timeoutMs);
-      if (this.pending.length === 0) await this.fill(deadline);
+      if (this.pending.size === 0) await this.fill(deadline);
       const result = this.take(opts.maxBytes);
       if (result.count === 0) {
         // An error event served by the same consume call is dispatched separately: let it land.
@@ -539,7 +422,7 @@ export class ConsumerInstance {
 
   /** Waits until records are pending or the deadline passes; starts a batch if none is running. */
   private async fill(deadline: number): Promise<void> {
-    while (this.pending.length === 0) {
+    while (this.pending.size === 0) {
       const remaining = deadline - Date.now();
       if (!this.inflight) {
         // A zero timeout still asks librdkafka once, so `timeout=0` returns what is already fetched.
@@ -572,19 +455,36 @@ export class ConsumerInstance {
   }
 
   /**
-   * While a client reads a backlog, the next batch is taken from librdkafka's local queue
-   * (timeout 0: what is already fetched, never a wait) as the response goes out, so the next poll
-   * finds it ready. Records fetched ahead are neither returned nor committed until a poll takes
-   * them; an idle instance never prefetches.
+   * While a client reads a backlog, the next batches are taken from librdkafka's local queue
+   * (timeout 0: what is already fetched, never a wait) and serialized while the response goes out
+   * and the client reads it, so the next poll finds them ready and only picks bytes. Fetching
+   * goes on until a batch, or two polls the size of the last one if more, are ready (a poll takes
+   * one while the other is refilled), and stops as soon as another operation is queued, so seek
+   * and commit find the consumer quiet. Records fetched ahead are neither returned nor committed
+   * until a poll takes them; an idle instance never prefetches.
    */
   private prefetch(): void {
-    if (!this.backlog || this.inflight || this.closed || this.pending.length >= this.opts.maxPollRecords)
-      return;
+    const ahead = Math.max(this.opts.maxPollRecords, PREFETCH_POLLS * this.lastTaken);
+    if (!this.backlog || this.inflight || this.closed || this.pending.size >= ahead) return;
     this.inflight = this.fetch(0)
       .catch(() => undefined)
       .finally(() => {
         this.inflight = null;
+        if (this.busyCount === 0) this.prefetch();
       });
+  }
+
+  /**
+   * Serializes fetched batches once pending I/O has run: a poll that arrived meanwhile is answered
+   * first, from a batch already prepared, and the client reads it while this one is written.
+   */
+  private schedulePrepare(): void {
+    if (this.preparing) return;
+    this.preparing = true;
+    setImmediate(() => {
+      this.preparing = false;
+      this.pending.prepare();
+    });
   }
 
   /** One consume(n) batch into `pending`. Errors are kept for the poll to answer. */
@@ -605,7 +505,8 @@ export class ConsumerInstance {
         this.backlog = messages.length >= this.opts.maxPollRecords;
         if (messages.length > 0) {
           this.kafkaDown = null;
-          this.pending.push(...messages);
+          this.pending.push(messages);
+          this.schedulePrepare();
         }
         resolve();
       });
@@ -617,67 +518,30 @@ export class ConsumerInstance {
    * first record that does not fit, and everything after it, stays for the next poll.
    */
   private take(maxBytes: number): PollResult {
-    const texts: string[] = [];
-    const sizes: number[] = [];
-    let size = 2; // "[" and "]"
-    let taken = 0;
-    for (const msg of this.pending) {
-      const { text, bytes } = serializeRecord(this.format, msg);
-      const add = bytes + (taken > 0 ? 1 : 0);
-      if (size + add > maxBytes) {
-        if (taken === 0) {
-          throw new HttpError(
-            422,
-            `${errors.responseTooLarge().message}: the next record (topic ${msg.topic}, partition ${msg.partition}, offset ${msg.offset}) needs ${2 + bytes} bytes and max_bytes is ${maxBytes}; it was not skipped: poll again with a larger max_bytes`,
-          );
-        }
-        break;
-      }
-      texts.push(text);
-      sizes.push(bytes);
-      size += add;
-      taken++;
+    let taken: Taken;
+    try {
+      taken = this.pending.take(maxBytes, this.opts.maxPollRecords);
+    } catch (err) {
+      if (!(err instanceof RecordTooLarge)) throw err;
+      const msg = err.record;
+      throw new HttpError(
+        422,
+        `${errors.responseTooLarge().message}: the next record (topic ${msg.topic}, partition ${msg.partition}, offset ${msg.offset}) needs ${err.needs} bytes and max_bytes is ${maxBytes}; it was not skipped: poll again with a larger max_bytes`,
+      );
     }
-    const body = joinRecords(texts, sizes, size);
-    const out = this.pending.slice(0, taken);
-    this.pending = this.pending.slice(taken);
-    this.markReturned(out);
-    return { body, count: taken };
+    this.markReturned(taken);
+    this.lastTaken = taken.count;
+    return { body: taken.parts, length: taken.length, count: taken.count };
   }
 
-  private markReturned(messages: readonly Message[]): void {
-    if (messages.length === 0) return;
+  private markReturned(taken: Taken): void {
+    if (taken.count === 0) return;
+    // The latest position per partition (a poll may hold several runs of one partition).
     const next = new Map<string, TopicPartitionOffset>();
-    // Metrics once per topic and poll, not per record (label lookups are not free).
-    const perTopic = new Map<string, { records: number; bytes: number }>();
-    // A batch comes in runs of one partition: keys and objects once per run, not per record.
-    let run: Message | undefined;
-    let stats: { records: number; bytes: number } | undefined;
-    const endRun = (last: Message) => {
-      next.set(tpKey(last.topic, last.partition), {
-        topic: last.topic,
-        partition: last.partition,
-        offset: last.offset + 1,
-      });
-    };
-    for (let i = 0; i < messages.length; i++) {
-      const msg = messages[i]!;
-      if (run === undefined || msg.topic !== run.topic || msg.partition !== run.partition) {
-        if (run !== undefined) endRun(messages[i - 1]!);
-        run = msg;
-        stats = perTopic.get(msg.topic);
-        if (stats === undefined) {
-          stats = { records: 0, bytes: 0 };
-          perTopic.set(msg.topic, stats);
-        }
-      }
-      stats!.records++;
-      stats!.bytes += (msg.value?.length ?? 0) + (msg.key ? Buffer.byteLength(msg.key) : 0);
-    }
-    endRun(messages[messages.length - 1]!);
+    for (const p of taken.positions) next.set(tpKey(p.topic, p.partition), { ...p });
     const m = this.opts.metrics;
     if (m) {
-      for (const [topic, t] of perTopic) {
+      for (const [topic, t] of taken.perTopic) {
         m.consumedRecords.inc({ topic }, t.records);
         m.consumedBytes.inc({ topic }, t.bytes);
       }
@@ -817,7 +681,7 @@ export class ConsumerInstance {
 
   private async seekOne(topic: string, partition: number, offset: number): Promise<void> {
     const k = tpKey(topic, partition);
-    this.pending = this.pending.filter((m) => tpKey(m.topic, m.partition) !== k);
+    this.pending.drop((t, p) => t === topic && p === partition);
     // Java's commitSync() after seek commits the new position; a logical one is unknown until read.
     if (offset >= 0) this.returned.set(k, { topic, partition, offset });
     else this.returned.delete(k);
@@ -833,7 +697,7 @@ export class ConsumerInstance {
       // consume call start it, then seek again. Nothing it fetches survives the seek.
       if (errorCode(err) === ERR.STATE && Date.now() < deadline) {
         await this.fetch(20).catch(() => undefined);
-        this.pending = this.pending.filter((m) => tpKey(m.topic, m.partition) !== k);
+        this.pending.drop((t, p) => t === topic && p === partition);
         continue;
       }
       if (errorCode(err) === ERR.UNKNOWN_PARTITION) throw errors.partitionNotAssigned(topic, partition);
@@ -895,6 +759,6 @@ export class ConsumerInstance {
     );
     if (!left)
       this.opts.log.warn({ consumer: this.name, group: this.group, timeoutMs }, 'consumer close timed out');
-    this.pending = [];
+    this.pending.clear();
   }
 }

@@ -6,14 +6,9 @@ import { describe, expect, test } from '@jest/globals';
 import { binaryConverter, textConverter, toHttpRecord } from '../../bridge/formats/index.js';
 import { buildBaseUri } from '../../bridge/http/consumer-routes.js';
 import { HttpError } from '../../bridge/http/errors.js';
-import {
-  ConsumerInstance,
-  patternToRegex,
-  serializeRecord,
-  toJsonFormatRecord,
-  toTextFormatRecord,
-} from '../../bridge/kafka/consumer.js';
+import { ConsumerInstance, patternToRegex } from '../../bridge/kafka/consumer.js';
 import { ConsumerRegistry, instanceOptions } from '../../bridge/kafka/consumers.js';
+import { serializeRecord, toJsonFormatRecord, toTextFormatRecord } from '../../bridge/kafka/record-json.js';
 import { createLogger } from '../../bridge/log.js';
 
 function req(headers: Record<string, string>, path = '/consumers/g', protocol = 'http') {
