@@ -7,8 +7,9 @@
  * npm bin link; bench/bridge-launch.ts reads it so the benchmarks run the same process).
  * MALLOC_ARENA_MAX=2: glibc gives each thread that mallocs its own arena (V8's workers, libuv's,
  * librdkafka's main and per-broker threads), each keeping a few hundred KiB resident in an idle
- * sidecar; two arenas cost ~0.7 MiB less idle RSS with no measurable produce throughput change
- * (issue 3). It has to be in the environment before node starts: glibc reads it once.
+ * sidecar; two arenas leave ~0.8 MiB less idle RSS, with the same CPU per produced record in
+ * alternating benchmark runs (issue 3). It has to be in the environment before node starts:
+ * glibc reads it once.
  *
  * This module has no static imports on purpose: the libuv threadpool size below must be set
  * before anything touches the pool, and `--help`/`--version` should not load node-rdkafka.
