@@ -6,8 +6,13 @@
  * - a direct node-rdkafka producer with the same settings sending the same records, with 1 and 8
  *   concurrent "clients" that each send a batch of 100 and wait for its 100 delivery reports, as
  *   an HTTP client waits for its response; and the ratio bridge / direct;
- * - the bridge's RSS idle (after start, no request yet) and under load (peak);
- * - the time from spawning `node dist/bridge/main.js` to `/ready` answering 200.
+ * - the bridge's RSS idle (the median of one sample a second from BENCH_IDLE_SETTLE_S, default 25,
+ *   to 10 s later, no request but /ready; also right after /ready) beside a floor process measured
+ *   the same way, and under load (peak);
+ * - the time from spawning the bridge to `/ready` answering 200.
+ * The bridge runs as the sidecar runs it: main.js with its shebang's environment and node flags
+ * (bench/bridge-launch.ts); BENCH_BRIDGE_NODE_ARGS (space-separated) replaces the node flags and
+ * BENCH_BRIDGE_ENV (NAME=value, space-separated) the environment, to compare settings in one run.
  *
  *   node dist/tests/infra/stack.js run --kafka -- node dist/bench/bridge-producer.js
  */
@@ -22,6 +27,7 @@ import { createTopic } from '../tests/infra/kafka-admin.js';
 import { freePort } from '../tests/infra/ports.js';
 import { type Supervised, supervise } from '../tests/infra/process.js';
 import { type KafkaState, loadStack, type StackState } from '../tests/infra/state.js';
+import { type BridgeLaunch, bridgeLaunch } from './bridge-launch.js';
 
 const require = createRequire(import.meta.url);
 const Kafka = require('node-rdkafka') as typeof import('node-rdkafka');
@@ -47,18 +53,42 @@ const CLIENTS = [1, 8] as const;
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STARTS = 5;
+// V8 keeps the start-up garbage (half-empty heap pages, a grown young generation) until its memory
+// reducer compacts the heap, 8 to ~20 s after start depending on when it sees allocation calm
+// down; what a sidecar sits at in its pod is the compacted figure. It still moves by about a MiB
+// as the young generation fills and empties (librdkafka's statistics every 10 s): a median of
+// samples over 10 s says where it sits.
+const IDLE_SETTLE_S = Number(process.env.BENCH_IDLE_SETTLE_S ?? 25);
+const IDLE_SAMPLES = 10;
 
-/**
- * The node flags the sidecar runs the bridge with: those of main.js's shebang (the `kafka-bridge`
- * command is that file), so the figures are the deployed process's. BENCH_BRIDGE_NODE_ARGS
- * (space-separated) replaces them, to compare V8 settings in one run of this file.
- */
-function bridgeNodeArgs(): string[] {
-  const override = process.env.BENCH_BRIDGE_NODE_ARGS;
-  if (override !== undefined) return override.split(' ').filter(Boolean);
-  const first = readFileSync(BRIDGE_MAIN, 'utf8').split('\n', 1)[0] ?? '';
-  const m = /^#!\/usr\/bin\/env -S node (.*)$/.exec(first);
-  return m ? m[1]!.split(' ').filter(Boolean) : [];
+/** Waits IDLE_SETTLE_S, then the median (by total) of IDLE_SAMPLES RSS samples a second apart. */
+async function idleRss(pid: number): Promise<{ total: number; anon: number; file: number }> {
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_S * 1000));
+  const samples: Array<{ total: number; anon: number; file: number }> = [];
+  for (let i = 0; i < IDLE_SAMPLES; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 1000));
+    samples.push(rssSplit(pid));
+  }
+  return samples.sort((a, b) => a.total - b.total)[Math.floor(samples.length / 2)]!;
+}
+
+/** The sidecar's launch settings, with the benchmark's overrides (header comment). */
+function launch(): BridgeLaunch {
+  const deployed = bridgeLaunch(BRIDGE_MAIN);
+  const args = process.env.BENCH_BRIDGE_NODE_ARGS;
+  const env = process.env.BENCH_BRIDGE_ENV;
+  return {
+    nodeArgs: args === undefined ? deployed.nodeArgs : args.split(' ').filter(Boolean),
+    env:
+      env === undefined
+        ? deployed.env
+        : Object.fromEntries(
+            env
+              .split(' ')
+              .filter(Boolean)
+              .map((a) => [a.split('=')[0]!, a.slice(a.indexOf('=') + 1)]),
+          ),
+  };
 }
 
 /** One record value: a JSON object of ~1 KiB once serialized. */
@@ -72,16 +102,27 @@ export interface ProducerBenchFigures {
   readonly startToReadyMs: { readonly min: number; readonly median: number; readonly max: number };
   readonly idleRssMiB: number;
   readonly idleRss: { total: number; anon: number; file: number };
+  readonly readyRss: { total: number; anon: number; file: number };
   readonly floorRss: { total: number; anon: number; file: number };
   readonly loadRssMiB: number;
-  readonly bridge: Record<number, { recordsPerS: number; p50Ms: number; p99Ms: number; failures: number }>;
-  readonly direct: Record<number, { recordsPerS: number }>;
+  readonly bridge: Record<
+    number,
+    { recordsPerS: number; p50Ms: number; p99Ms: number; failures: number; cpuUsPerRecord: number }
+  >;
+  readonly direct: Record<number, { recordsPerS: number; cpuUsPerRecord: number }>;
   readonly ratio: Record<number, number>;
 }
 
 function statusKiB(pid: number, field: string): number {
   const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : Number.NaN;
+}
+
+/** utime + stime of a whole process (every thread), in µs: fields 14 and 15 of /proc/PID/stat, in ticks of 1/100 s. */
+function cpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
 }
 
 function rssMiB(pid: number): number {
@@ -98,8 +139,9 @@ function rssSplit(pid: number): { total: number; anon: number; file: number } {
 }
 
 /**
- * The floor for idle memory, measured the same way in the same run: a process that loads what the
- * bridge cannot do without (express listening, pino, a connected node-rdkafka producer) and nothing else.
+ * The floor for idle memory, measured the same way in the same run (same launch settings, same
+ * settling time after ready): a process that loads what the bridge cannot do without (express
+ * listening, pino, a connected node-rdkafka producer) and nothing else.
  */
 async function floorRss(
   kafka: KafkaState,
@@ -115,21 +157,28 @@ async function floorRss(
       if (err) throw err;
       const app = express();
       app.get('/', (req, res) => res.end('ok'));
-      app.listen(0, '127.0.0.1', () => log.info('floor ready'));
+      const server = app.listen(0, '127.0.0.1', () => log.info({ port: server.address().port }, 'floor ready'));
     });
     process.on('SIGTERM', () => p.disconnect(() => process.exit(0)));`;
-  const proc = supervise('bench-floor', process.execPath, ['-e', code], {
+  const { env, nodeArgs } = launch();
+  const proc = supervise('bench-floor', process.execPath, [...nodeArgs, '-e', code], {
     logFile: join(dir, 'floor.log'),
     cwd: join(here, '..', '..'),
+    env: { ...process.env, ...env },
   });
   try {
     const deadline = Date.now() + 20_000;
-    while (!readFileSync(join(dir, 'floor.log'), 'utf8').includes('floor ready')) {
-      if (Date.now() > deadline) throw new Error(`floor process not ready: ${proc.logTail()}`);
-      await new Promise((r) => setTimeout(r, 20));
+    let port: number | undefined;
+    while (port === undefined) {
+      const m = /"port":(\d+),"msg":"floor ready"/.exec(readFileSync(join(dir, 'floor.log'), 'utf8'));
+      if (m) port = Number(m[1]);
+      else if (Date.now() > deadline) throw new Error(`floor process not ready: ${proc.logTail()}`);
+      else await new Promise((r) => setTimeout(r, 20));
     }
-    await new Promise((r) => setTimeout(r, 3000));
-    return rssSplit(proc.child.pid!);
+    // One answered request, as the bridge has answered /ready: the first response (its Date
+    // header) makes V8 load ICU's time-zone data, ~0.6 MiB of the node executable, in any server.
+    await (await fetch(`http://127.0.0.1:${port}/`)).text();
+    return await idleRss(proc.child.pid!);
   } finally {
     await proc.stop();
   }
@@ -154,13 +203,15 @@ async function spawnBridge(kafka: KafkaState, dir: string, n: number): Promise<B
   );
   const port = Number(/http\.port=(\d+)/.exec(readFileSync(props, 'utf8'))![1]);
   const url = `http://127.0.0.1:${port}`;
+  const { env, nodeArgs } = launch();
   const t0 = performance.now();
   const proc = supervise(
     `bench-bridge-${n}`,
     process.execPath,
-    [...bridgeNodeArgs(), BRIDGE_MAIN, '--config-file', props],
+    [...nodeArgs, BRIDGE_MAIN, '--config-file', props],
     {
       logFile: join(dir, `bridge-${n}.log`),
+      env: { ...process.env, ...env },
     },
   );
   for (;;) {
@@ -227,8 +278,10 @@ async function directProducer(kafka: KafkaState, topic: string) {
     );
   await batch(); // warm-up: connections, metadata
   return {
-    async run(clients: number, seconds: number): Promise<number> {
+    /** Records/s, and CPU µs per record of this process (librdkafka's threads included). */
+    async run(clients: number, seconds: number): Promise<{ recordsPerS: number; cpuUsPerRecord: number }> {
       delivered = 0;
+      const cpu0 = process.cpuUsage();
       const start = performance.now();
       const end = start + seconds * 1000;
       await Promise.all(
@@ -237,7 +290,11 @@ async function directProducer(kafka: KafkaState, topic: string) {
         }),
       );
       if (failed > 0) throw new Error(`direct producer: ${failed} records failed`);
-      return delivered / ((performance.now() - start) / 1000);
+      const cpu = process.cpuUsage(cpu0);
+      return {
+        recordsPerS: delivered / ((performance.now() - start) / 1000),
+        cpuUsPerRecord: (cpu.user + cpu.system) / delivered,
+      };
     },
     close: () => new Promise<void>((resolve) => p.disconnect(() => resolve())),
   };
@@ -260,21 +317,25 @@ export async function benchProducer(stack: StackState): Promise<ProducerBenchFig
 
   const bridge = await spawnBridge(kafka, dir, 99);
   const pid = bridge.proc.child.pid!;
+  const readyRss = rssSplit(pid);
+  // The floor settles meanwhile; both are idle, so neither disturbs the other's figure.
+  const floor = floorRss(kafka, dir);
   const figures: ProducerBenchFigures = {
     startToReadyMs: { min: Math.min(...readies), median: median(readies), max: Math.max(...readies) },
     idleRssMiB: 0,
     idleRss: { total: 0, anon: 0, file: 0 },
-    floorRss: await floorRss(kafka, dir),
+    readyRss,
+    floorRss: { total: 0, anon: 0, file: 0 },
     loadRssMiB: 0,
     bridge: {},
     direct: {},
     ratio: {},
   };
   try {
-    // Idle: started, producer connected, no request yet.
-    await new Promise((r) => setTimeout(r, 3000));
-    (figures as { idleRss: ProducerBenchFigures['idleRss'] }).idleRss = rssSplit(pid);
+    // Idle: started, producer connected, no request yet, start-up garbage compacted.
+    (figures as { idleRss: ProducerBenchFigures['idleRss'] }).idleRss = await idleRss(pid);
     (figures as { idleRssMiB: number }).idleRssMiB = figures.idleRss.total;
+    (figures as { floorRss: ProducerBenchFigures['floorRss'] }).floorRss = await floor;
     let peak = 0;
     const sampler = setInterval(() => {
       peak = Math.max(peak, rssMiB(pid));
@@ -286,22 +347,32 @@ export async function benchProducer(stack: StackState): Promise<ProducerBenchFig
       // Bridge and baseline alternate, ROUNDS times each, so load from elsewhere on a shared
       // machine hits both alike; each figure is the median of its rounds.
       for (const c of CLIENTS) {
-        const b: Array<{ recordsPerS: number; p50Ms: number; p99Ms: number; failures: number }> = [];
-        const d: number[] = [];
+        const b: ProducerBenchFigures['bridge'][number][] = [];
+        const d: ProducerBenchFigures['direct'][number][] = [];
         for (let round = 0; round < ROUNDS; round++) {
+          const cpu0 = cpuMicros(pid);
           const r = await runAutocannon(url, c, DURATION_S);
           b.push({
             recordsPerS: (r['2xx'] * RECORDS_PER_REQUEST) / r.duration,
             p50Ms: r.latency.p50,
             p99Ms: r.latency.p99,
             failures: r.non2xx + r.errors,
+            cpuUsPerRecord: (cpuMicros(pid) - cpu0) / (r['2xx'] * RECORDS_PER_REQUEST),
           });
           d.push(await direct.run(c, DURATION_S));
         }
         const mid = [...b].sort((x, y) => x.recordsPerS - y.recordsPerS)[Math.floor(b.length / 2)]!;
-        figures.bridge[c] = { ...mid, failures: b.reduce((n, x) => n + x.failures, 0) };
-        figures.direct[c] = { recordsPerS: median(d) };
-        figures.ratio[c] = mid.recordsPerS / median(d);
+        const directRate = median(d.map((x) => x.recordsPerS));
+        figures.bridge[c] = {
+          ...mid,
+          failures: b.reduce((n, x) => n + x.failures, 0),
+          cpuUsPerRecord: median(b.map((x) => x.cpuUsPerRecord)),
+        };
+        figures.direct[c] = {
+          recordsPerS: directRate,
+          cpuUsPerRecord: median(d.map((x) => x.cpuUsPerRecord)),
+        };
+        figures.ratio[c] = mid.recordsPerS / directRate;
       }
     } finally {
       await direct.close();
@@ -319,24 +390,31 @@ export async function benchProducer(stack: StackState): Promise<ProducerBenchFig
 
   const f = (n: number, d = 0) =>
     n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
+  const split = (r: { total: number; anon: number; file: number }) =>
+    `${f(r.total, 1)} MiB = ${f(r.anon, 1)} + ${f(r.file, 1)}`;
+  const { env, nodeArgs } = launch();
+  const launchText =
+    [...Object.entries(env).map(([k, v]) => `\`${k}=${v}\``), ...nodeArgs.map((a) => `\`${a}\``)].join(
+      ', ',
+    ) || 'none';
   const rows = CLIENTS.map(
     (c) =>
-      `| ${c} | ${f(figures.bridge[c]!.recordsPerS)} | ${f(figures.bridge[c]!.p50Ms, 1)} / ${f(figures.bridge[c]!.p99Ms, 1)} | ${f(figures.direct[c]!.recordsPerS)} | **${f(figures.ratio[c]!, 2)}** |`,
+      `| ${c} | ${f(figures.bridge[c]!.recordsPerS)} | ${f(figures.bridge[c]!.p50Ms, 1)} / ${f(figures.bridge[c]!.p99Ms, 1)} | ${f(figures.direct[c]!.recordsPerS)} | **${f(figures.ratio[c]!, 2)}** | ${f(figures.bridge[c]!.cpuUsPerRecord, 1)} / ${f(figures.direct[c]!.cpuUsPerRecord, 1)} |`,
   );
   const markdown = [
     '### Bridge producer (issue 3)',
     '',
-    `\`node dist/tests/infra/stack.js run --kafka -- node dist/bench/bridge-producer.js\`: json embedded format, ${RECORDS_PER_REQUEST} records of ~1 KiB per request, keep-alive, acks=1, ${ROUNDS} alternating rounds of ${DURATION_S} s per point (medians), one broker (PLAINTEXT), 3 partitions. The direct baseline is node-rdkafka in one process with the same settings; each of its "clients" sends 100 records and waits for their delivery reports, as an HTTP client waits for its response.`,
+    `\`node dist/tests/infra/stack.js run --kafka -- node dist/bench/bridge-producer.js\`: json embedded format, ${RECORDS_PER_REQUEST} records of ~1 KiB per request, keep-alive, acks=1, ${ROUNDS} alternating rounds of ${DURATION_S} s per point (medians), one broker (PLAINTEXT), 3 partitions. The direct baseline is node-rdkafka in one process with the same settings; each of its "clients" sends 100 records and waits for their delivery reports, as an HTTP client waits for its response. CPU per record is utime + stime of the whole process (every thread) over a round, median of the rounds: the bridge's, and the benchmark process's while only the direct producer runs in it.`,
     '',
-    '| clients | bridge records/s | request p50 / p99 ms | direct node-rdkafka records/s | ratio (target ≥ 0.7 at 8) |',
-    '|---:|---:|---:|---:|---:|',
+    '| clients | bridge records/s | request p50 / p99 ms | direct node-rdkafka records/s | ratio (target ≥ 0.7 at 8) | CPU µs per record, bridge / direct |',
+    '|---:|---:|---:|---:|---:|---:|',
     ...rows,
     '',
-    `| bridge RSS idle (target < 64 MiB): total = private + file-backed | floor: express + pino + connected producer, same split | bridge RSS peak under load | spawn → /ready 200 (target < 500 ms), median of ${STARTS} (min–max) |`,
-    '|---:|---:|---:|---:|',
-    `| ${f(figures.idleRss.total, 1)} MiB = ${f(figures.idleRss.anon, 1)} + ${f(figures.idleRss.file, 1)} | ${f(figures.floorRss.total, 1)} MiB = ${f(figures.floorRss.anon, 1)} + ${f(figures.floorRss.file, 1)} | ${f(figures.loadRssMiB, 1)} MiB | ${f(figures.startToReadyMs.median)} ms (${f(figures.startToReadyMs.min)}–${f(figures.startToReadyMs.max)}) |`,
+    `| bridge RSS idle, ${IDLE_SETTLE_S}–${IDLE_SETTLE_S + IDLE_SAMPLES - 1} s after /ready, median (target < 64 MiB): total = private + file-backed | right after /ready | floor: express + pino + connected producer, one request answered, same idle samples | bridge RSS peak under load | spawn → /ready 200 (target < 500 ms), median of ${STARTS} (min–max) |`,
+    '|---:|---:|---:|---:|---:|',
+    `| ${split(figures.idleRss)} | ${split(figures.readyRss)} | ${split(figures.floorRss)} | ${f(figures.loadRssMiB, 1)} MiB | ${f(figures.startToReadyMs.median)} ms (${f(figures.startToReadyMs.min)}–${f(figures.startToReadyMs.max)}) |`,
     '',
-    'File-backed RSS is mostly the pages of the `node` executable and shared libraries that were executed: clean, shared with every other process running the same binary, and reclaimable; the private part is what this process costs on its own.',
+    `Launch settings, the sidecar's (main.js's shebang): ${launchText}. Idle is measured once V8's memory reducer has compacted the start-up garbage (8 to ~20 s after start), as a sidecar sits in its pod; right after /ready the heap still holds it. File-backed RSS is mostly the pages of the \`node\` executable and shared libraries that were executed: clean, shared with every other process running the same binary, and reclaimable; the private part is what this process costs on its own.`,
   ].join('\n');
   return { ...figures, markdown };
 }

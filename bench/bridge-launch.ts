@@ -1,0 +1,39 @@
+/**
+ * How the deployed sidecar starts the bridge, so the benchmarks measure that very process: the
+ * `kafka-bridge` command is dist/bridge/main.js itself (an npm bin link, and a symlink in
+ * Dockerfile.bridge), so its shebang line is the one place the runtime settings live (environment
+ * for the C allocator, node/V8 flags).
+ */
+import { readFileSync } from 'node:fs';
+
+export interface BridgeLaunch {
+  /** Environment assignments the shebang makes before node starts (e.g. MALLOC_ARENA_MAX). */
+  readonly env: Readonly<Record<string, string>>;
+  /** Flags given to node before the script. */
+  readonly nodeArgs: readonly string[];
+}
+
+/**
+ * Parses `#!/usr/bin/env node` or `#!/usr/bin/env -S [NAME=value ...] node [flags ...]`. Any other
+ * form throws: a benchmark that silently ran the bridge differently from the image would measure
+ * something nobody deploys.
+ */
+export function parseShebang(firstLine: string): BridgeLaunch {
+  if (firstLine === '#!/usr/bin/env node') return { env: {}, nodeArgs: [] };
+  const m = /^#!\/usr\/bin\/env -S (.+)$/.exec(firstLine);
+  const words = m ? m[1]!.split(' ').filter(Boolean) : [];
+  const node = words.indexOf('node');
+  if (node === -1) throw new Error(`unexpected shebang for the bridge: ${firstLine}`);
+  const env: Record<string, string> = {};
+  for (const w of words.slice(0, node)) {
+    const a = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w);
+    if (!a) throw new Error(`unexpected word '${w}' before node in the bridge's shebang: ${firstLine}`);
+    env[a[1]!] = a[2]!;
+  }
+  return { env, nodeArgs: words.slice(node + 1) };
+}
+
+/** The launch settings of a built main.js (or of bridge/main.ts: tsc keeps the line as it is). */
+export function bridgeLaunch(mainFile: string): BridgeLaunch {
+  return parseShebang(readFileSync(mainFile, 'utf8').split('\n', 1)[0] ?? '');
+}

@@ -1,0 +1,37 @@
+/**
+ * The sidecar image and the benchmarks start the bridge the same way: the image's `kafka-bridge` is
+ * main.js itself, whose shebang carries the runtime settings, and the benchmarks read that shebang.
+ * If either side changed alone, the published memory figures would describe a process nobody runs.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { bridgeLaunch, parseShebang } from '../../bench/bridge-launch.js';
+
+const file = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
+
+describe('how the sidecar starts the bridge', () => {
+  test("the image's kafka-bridge command is main.js itself, so main.js's shebang applies", () => {
+    const dockerfile = readFileSync(file('Dockerfile.bridge'), 'utf8');
+    expect(dockerfile).toContain('ln -s /app/dist/bridge/main.js /usr/local/bin/kafka-bridge');
+    expect(dockerfile).toContain('chmod 0755 /app/dist/bridge/main.js');
+    expect(dockerfile).not.toMatch(/node\s+\/app\/dist\/bridge\/main\.js/);
+    expect(dockerfile).toContain('ENTRYPOINT ["kafka-bridge"]');
+  });
+
+  test('the shebang the benchmarks read caps glibc malloc arenas at two', () => {
+    expect(bridgeLaunch(file('bridge/main.ts'))).toEqual({ env: { MALLOC_ARENA_MAX: '2' }, nodeArgs: [] });
+  });
+
+  test('node flags and plain shebangs are read too', () => {
+    expect(parseShebang('#!/usr/bin/env node')).toEqual({ env: {}, nodeArgs: [] });
+    expect(parseShebang('#!/usr/bin/env -S A=1 node --max-semi-space-size=4')).toEqual({
+      env: { A: '1' },
+      nodeArgs: ['--max-semi-space-size=4'],
+    });
+  });
+
+  test('a shebang the benchmarks cannot read stops them instead of being ignored', () => {
+    expect(() => parseShebang('#!/bin/sh')).toThrow(/unexpected shebang/);
+    expect(() => parseShebang('#!/usr/bin/env -S --foo node')).toThrow(/unexpected word '--foo'/);
+  });
+});
