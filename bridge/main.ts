@@ -1,15 +1,14 @@
-#!/usr/bin/env -S MALLOC_ARENA_MAX=2 node
+#!/usr/bin/env node
 /**
  * `kafka-bridge`: the CLI of the sidecar. Parses the command line, loads the configuration,
  * starts the bridge and stops it gracefully on SIGTERM/SIGINT.
  *
  * The shebang is how every sidecar runs (the image's `kafka-bridge` is this file, and so is an
- * npm bin link; bench/bridge-launch.ts reads it so the benchmarks run the same process).
- * MALLOC_ARENA_MAX=2: glibc gives each thread that mallocs its own arena (V8's workers, libuv's,
- * librdkafka's main and per-broker threads), each keeping a few hundred KiB resident in an idle
- * sidecar; two arenas leave ~0.8 MiB less idle RSS, with the same CPU per produced record in
- * alternating benchmark runs (issue 3). It has to be in the environment before node starts:
- * glibc reads it once.
+ * npm bin link; bench/bridge-launch.ts reads it so the benchmarks run the same process). Runtime
+ * settings for every sidecar (environment before node starts, node flags) belong there. One was
+ * tried and dropped: MALLOC_ARENA_MAX=2 leaves ~0.8 MiB less idle RSS, but librdkafka's threads
+ * and node's then share malloc arenas, and produce throughput at 8 clients fell from 0.72-0.83 of
+ * direct node-rdkafka to 0.58-0.68 in alternating runs on a quiet machine (issue 3).
  *
  * This module has no static imports on purpose: the libuv threadpool size below must be set
  * before anything touches the pool, and `--help`/`--version` should not load node-rdkafka.
