@@ -11,7 +11,7 @@
  *   the same way, and under load (peak);
  * - the time from spawning the bridge to `/ready` answering 200.
  * The bridge runs as the sidecar runs it: main.js with its shebang's environment and node flags
- * (bench/bridge-launch.ts); BENCH_BRIDGE_NODE_ARGS (space-separated) replaces the node flags and
+ * (bench/launch.ts); BENCH_BRIDGE_NODE_ARGS (space-separated) replaces the node flags and
  * BENCH_BRIDGE_ENV (NAME=value, space-separated) the environment, to compare settings in one run.
  *
  *   node dist/tests/infra/stack.js run --kafka -- node dist/bench/bridge-producer.js
@@ -27,7 +27,7 @@ import { createTopic } from '../tests/infra/kafka-admin.js';
 import { freePort } from '../tests/infra/ports.js';
 import { type Supervised, supervise } from '../tests/infra/process.js';
 import { type KafkaState, loadStack, type StackState } from '../tests/infra/state.js';
-import { type BridgeLaunch, bridgeLaunch } from './bridge-launch.js';
+import { type Launch, launchOf } from './launch.js';
 
 const require = createRequire(import.meta.url);
 const Kafka = require('node-rdkafka') as typeof import('node-rdkafka');
@@ -73,8 +73,8 @@ async function idleRss(pid: number): Promise<{ total: number; anon: number; file
 }
 
 /** The sidecar's launch settings, with the benchmark's overrides (header comment). */
-function launch(): BridgeLaunch {
-  const deployed = bridgeLaunch(BRIDGE_MAIN);
+function launch(): Launch {
+  const deployed = launchOf(BRIDGE_MAIN);
   const args = process.env.BENCH_BRIDGE_NODE_ARGS;
   const env = process.env.BENCH_BRIDGE_ENV;
   return {

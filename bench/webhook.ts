@@ -23,6 +23,7 @@ import express from 'express';
 import { freePort } from '../tests/infra/ports.js';
 import { type Supervised, supervise, waitUntilReady } from '../tests/infra/process.js';
 import type { StackState } from '../tests/infra/state.js';
+import { launchOf } from './launch.js';
 
 // autocannon ships no types (and @types/autocannon is not a dependency): the part used here, typed.
 interface AutocannonResult {
@@ -42,6 +43,8 @@ const loadAutocannon = () => createRequire(import.meta.url)('autocannon') as Aut
 
 const here = dirname(fileURLToPath(import.meta.url));
 const WEBHOOK_MAIN = join(here, '..', 'webhook', 'main.js');
+// The node flags and environment of main.js's shebang: how the image runs the webhook.
+const launch = launchOf(WEBHOOK_MAIN);
 
 const SCENARIO_ANNOTATIONS = {
   'bridge.strimzi/inject': 'true',
@@ -359,11 +362,12 @@ export async function benchWebhook(
       await waitUntilReady(floor, () => healthy(port, ca.cert), 20_000);
       return { port, pid: floor.child.pid!, floor };
     };
-    // `bridge-injector serve` on loopback with the bench's certificate.
+    // `bridge-injector serve` on loopback with the bench's certificate, launched as the image does.
     const webhook = supervise(
       'bridge-injector',
       process.execPath,
       [
+        ...launch.nodeArgs,
         WEBHOOK_MAIN,
         'serve',
         '--cert-file',
@@ -377,7 +381,7 @@ export async function benchWebhook(
         '--config',
         configFile,
       ],
-      { logFile: join(dir, 'webhook.log') },
+      { logFile: join(dir, 'webhook.log'), env: { ...process.env, ...launch.env } },
     );
     started.push(webhook);
     await waitUntilReady(webhook, () => healthy(webhookPort, ca.cert), 20_000);
@@ -465,6 +469,7 @@ export async function benchWebhook(
       "- floor (the issue's): a bare express HTTPS handler as express documents it, `express.json()` and `res.json()`",
       '  (the issue puts it at about 4,300 req/s and p99 near 28 ms at 64 connections on this machine);',
       "- strict floor: the webhook's own edge with nothing behind it (body read once, one JSON.parse, writeHead/end).",
+      `The webhook runs with its image's launch settings (main.js's shebang): ${[...Object.entries(launch.env).map(([k, v]) => `\`${k}=${v}\``), ...launch.nodeArgs.map((a) => `\`${a}\``)].join(', ') || 'none'}; the floors with node's defaults.`,
       "CPU µs/review is the server process's user+system time (all threads) per answered review: unlike req/s and p99 it",
       'does not depend on how much of the machine other processes take during the run.',
       '',
@@ -533,7 +538,7 @@ async function startBootstrapped(
       '--config',
       configFile,
     ],
-    { logFile, env: { ...process.env, KUBECONFIG: kubeconfig } },
+    { logFile, env: { ...process.env, ...launch.env, KUBECONFIG: kubeconfig } },
   );
   await waitUntilReady(proc, async () => readFileSync(logFile, 'utf8').includes('"msg":"listening"'), 30_000);
   return { proc, rss: rssMiB(proc.child.pid!).rss };

@@ -4,7 +4,7 @@
  * starts the bridge and stops it gracefully on SIGTERM/SIGINT.
  *
  * The shebang is how every sidecar runs (the image's `kafka-bridge` is this file, and so is an
- * npm bin link; bench/bridge-launch.ts reads it so the benchmarks run the same process). Runtime
+ * npm bin link; bench/launch.ts reads it so the benchmarks run the same process). Runtime
  * settings for every sidecar (environment before node starts, node flags) belong there. One was
  * tried and dropped: MALLOC_ARENA_MAX=2 leaves ~0.8 MiB less idle RSS, but librdkafka's threads
  * and node's then share malloc arenas, and produce throughput at 8 clients fell from 0.72-0.83 of

@@ -1,12 +1,12 @@
 /**
- * How the deployed sidecar starts the bridge, so the benchmarks measure that very process: the
- * `kafka-bridge` command is dist/bridge/main.js itself (an npm bin link, and a symlink in
- * Dockerfile.bridge), so its shebang line is the one place the runtime settings live (environment
- * for the C allocator, node/V8 flags).
+ * How the images start the bridge and the webhook, so the benchmarks measure those very processes:
+ * the `kafka-bridge` and `bridge-injector` commands are dist/bridge/main.js and dist/webhook/main.js
+ * themselves (npm bin links, and symlinks in Dockerfile.bridge and Dockerfile.webhook), so a shebang
+ * line is the one place a process's runtime settings live (environment, node/V8 flags).
  */
 import { readFileSync } from 'node:fs';
 
-export interface BridgeLaunch {
+export interface Launch {
   /** Environment assignments the shebang makes before node starts (e.g. MALLOC_ARENA_MAX). */
   readonly env: Readonly<Record<string, string>>;
   /** Flags given to node before the script. */
@@ -15,25 +15,25 @@ export interface BridgeLaunch {
 
 /**
  * Parses `#!/usr/bin/env node` or `#!/usr/bin/env -S [NAME=value ...] node [flags ...]`. Any other
- * form throws: a benchmark that silently ran the bridge differently from the image would measure
+ * form throws: a benchmark that silently ran a process differently from the image would measure
  * something nobody deploys.
  */
-export function parseShebang(firstLine: string): BridgeLaunch {
+export function parseShebang(firstLine: string): Launch {
   if (firstLine === '#!/usr/bin/env node') return { env: {}, nodeArgs: [] };
   const m = /^#!\/usr\/bin\/env -S (.+)$/.exec(firstLine);
   const words = m ? m[1]!.split(' ').filter(Boolean) : [];
   const node = words.indexOf('node');
-  if (node === -1) throw new Error(`unexpected shebang for the bridge: ${firstLine}`);
+  if (node === -1) throw new Error(`unexpected shebang: ${firstLine}`);
   const env: Record<string, string> = {};
   for (const w of words.slice(0, node)) {
     const a = /^([A-Z_][A-Z0-9_]*)=(.*)$/.exec(w);
-    if (!a) throw new Error(`unexpected word '${w}' before node in the bridge's shebang: ${firstLine}`);
+    if (!a) throw new Error(`unexpected word '${w}' before node in the shebang: ${firstLine}`);
     env[a[1]!] = a[2]!;
   }
   return { env, nodeArgs: words.slice(node + 1) };
 }
 
 /** The launch settings of a built main.js (or of bridge/main.ts: tsc keeps the line as it is). */
-export function bridgeLaunch(mainFile: string): BridgeLaunch {
+export function launchOf(mainFile: string): Launch {
   return parseShebang(readFileSync(mainFile, 'utf8').split('\n', 1)[0] ?? '');
 }

@@ -1,15 +1,16 @@
 /**
- * The sidecar image and the benchmarks start the bridge the same way: the image's `kafka-bridge` is
- * main.js itself, whose shebang carries the runtime settings, and the benchmarks read that shebang.
+ * The images and the benchmarks start the bridge and the webhook the same way: the images' commands
+ * are the main.js files themselves, whose shebangs carry the runtime settings, and the benchmarks
+ * read those shebangs.
  * If either side changed alone, the published memory figures would describe a process nobody runs.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { bridgeLaunch, parseShebang } from '../../bench/bridge-launch.js';
+import { launchOf, parseShebang } from '../../bench/launch.js';
 
 const file = (p: string) => fileURLToPath(new URL(`../../${p}`, import.meta.url));
 
-describe('how the sidecar starts the bridge', () => {
+describe('how the images start the bridge and the webhook', () => {
   test("the image's kafka-bridge command is main.js itself, so main.js's shebang applies", () => {
     const dockerfile = readFileSync(file('Dockerfile.bridge'), 'utf8');
     expect(dockerfile).toContain('ln -s /app/dist/bridge/main.js /usr/local/bin/kafka-bridge');
@@ -19,7 +20,15 @@ describe('how the sidecar starts the bridge', () => {
   });
 
   test('the benchmarks read the shebang the image runs (plain node today)', () => {
-    expect(bridgeLaunch(file('bridge/main.ts'))).toEqual({ env: {}, nodeArgs: [] });
+    expect(launchOf(file('bridge/main.ts'))).toEqual({ env: {}, nodeArgs: [] });
+  });
+
+  test("the webhook image's bridge-injector is main.js itself, whose shebang bounds the young generation", () => {
+    const dockerfile = readFileSync(file('Dockerfile.webhook'), 'utf8');
+    expect(dockerfile).toContain('ln -s /app/dist/webhook/main.js /usr/local/bin/bridge-injector');
+    expect(dockerfile).not.toMatch(/node\s+\/app\/dist\/webhook\/main\.js/);
+    expect(dockerfile).toContain('ENTRYPOINT ["bridge-injector"]');
+    expect(launchOf(file('webhook/main.ts'))).toEqual({ env: {}, nodeArgs: ['--max-semi-space-size=2'] });
   });
 
   test('node flags and plain shebangs are read too', () => {
