@@ -22,6 +22,7 @@ import { createTopic } from '../tests/infra/kafka-admin.js';
 import { freePort } from '../tests/infra/ports.js';
 import { type Supervised, supervise, waitUntilReady } from '../tests/infra/process.js';
 import { loadStack, type StackState } from '../tests/infra/state.js';
+import { isEntryPoint } from './launch.js';
 
 const BINARY = 'application/vnd.kafka.binary.v2+json';
 const V2 = 'application/vnd.kafka.v2+json';
@@ -426,7 +427,7 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
   }
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+if (isEntryPoint(import.meta.url)) {
   benchConsumer(loadStack()).then(
     (r) => {
       process.stdout.write(`${r.markdown}\n`);

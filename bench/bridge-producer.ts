@@ -21,13 +21,13 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import type { Producer } from 'node-rdkafka';
 import { createTopic } from '../tests/infra/kafka-admin.js';
 import { freePort } from '../tests/infra/ports.js';
 import { type Supervised, supervise } from '../tests/infra/process.js';
 import { type KafkaState, loadStack, type StackState } from '../tests/infra/state.js';
-import { type Launch, launchOf } from './launch.js';
+import { isEntryPoint, type Launch, launchOf } from './launch.js';
 
 const require = createRequire(import.meta.url);
 const Kafka = require('node-rdkafka') as typeof import('node-rdkafka');
@@ -419,7 +419,7 @@ export async function benchProducer(stack: StackState): Promise<ProducerBenchFig
   return { ...figures, markdown };
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+if (isEntryPoint(import.meta.url)) {
   benchProducer(loadStack()).then(
     (r) => {
       process.stdout.write(`${r.markdown}\n`);

@@ -4,7 +4,8 @@
  * themselves (npm bin links, and symlinks in Dockerfile.bridge and Dockerfile.webhook), so a shebang
  * line is the one place a process's runtime settings live (environment, node/V8 flags).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 export interface Launch {
   /** Environment assignments the shebang makes before node starts (e.g. MALLOC_ARENA_MAX). */
@@ -36,4 +37,16 @@ export function parseShebang(firstLine: string): Launch {
 /** The launch settings of a built main.js (or of bridge/main.ts: tsc keeps the line as it is). */
 export function launchOf(mainFile: string): Launch {
   return parseShebang(readFileSync(mainFile, 'utf8').split('\n', 1)[0] ?? '');
+}
+
+/**
+ * True when the module at `moduleUrl` is the script node was started with (not imported by bench/run.ts).
+ * Real paths, since argv[1] may be a symlink.
+ */
+export function isEntryPoint(moduleUrl: string): boolean {
+  try {
+    return process.argv[1] !== undefined && moduleUrl === pathToFileURL(realpathSync(process.argv[1])).href;
+  } catch {
+    return false;
+  }
 }

@@ -11,19 +11,19 @@
  * Latencies are taken per response from autocannon's `response` event (float ms), not from its
  * histogram, whose 1 ms resolution cannot tell 0.3 ms from 0.9 ms.
  */
-import { mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request } from 'node:https';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { V1Pod } from '@kubernetes/client-node';
 import express from 'express';
 import { freePort } from '../tests/infra/ports.js';
 import { type Supervised, supervise, waitUntilReady } from '../tests/infra/process.js';
 import type { StackState } from '../tests/infra/state.js';
-import { launchOf } from './launch.js';
+import { isEntryPoint, launchOf } from './launch.js';
 
 // autocannon ships no types (and @types/autocannon is not a dependency): the part used here, typed.
 interface AutocannonResult {
@@ -627,17 +627,7 @@ async function apiServerFigures(
   }
 }
 
-function invokedDirectly(): boolean {
-  try {
-    return (
-      process.argv[1] !== undefined && import.meta.url === pathToFileURL(realpathSync(process.argv[1])).href
-    );
-  } catch {
-    return false;
-  }
-}
-
-if (invokedDirectly()) {
+if (isEntryPoint(import.meta.url)) {
   if (process.argv[2] === 'floor') {
     void runFloor(process.argv.slice(3));
   } else {

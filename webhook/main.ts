@@ -9,6 +9,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { BOOTSTRAP_ARG_OPTIONS, BOOTSTRAP_USAGE, bootstrapOptionsFromArgs } from './bootstrap-args.js';
 import { ConfigFileError, type InjectorConfig, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { createMetrics } from './metrics.js';
@@ -85,20 +86,6 @@ export async function runInject(argv: readonly string[], io: Io = process): Prom
   return result.errors.length > 0 ? 1 : 0;
 }
 
-/**
- * The self-bootstrap's flags, by name, so that `serve --cert-file` can parse them without loading
- * webhook/bootstrap.ts and the certificate generation it pulls in (~20 MiB of RSS). A unit test keeps this list
- * equal to bootstrap.ts's BOOTSTRAP_ARG_OPTIONS.
- */
-export const BOOTSTRAP_FLAGS = {
-  'tls-secret': { type: 'string' },
-  'webhook-config': { type: 'string' },
-  service: { type: 'string' },
-  namespace: { type: 'string' },
-  'tls-san': { type: 'string', multiple: true },
-  'cert-resync-seconds': { type: 'string' },
-} as const;
-
 const SERVE_OPTIONS = {
   'cert-file': { type: 'string' },
   'key-file': { type: 'string' },
@@ -106,13 +93,12 @@ const SERVE_OPTIONS = {
   host: { type: 'string', default: '0.0.0.0' },
   config: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
-  ...BOOTSTRAP_FLAGS,
+  ...BOOTSTRAP_ARG_OPTIONS,
 } as const;
 
 async function runServe(argv: readonly string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: [...argv], options: SERVE_OPTIONS });
   if (values.help) {
-    const { BOOTSTRAP_USAGE } = await import('./bootstrap.js');
     io.stdout.write(`${USAGE}\n${BOOTSTRAP_USAGE}`);
     return 0;
   }
@@ -142,7 +128,7 @@ async function runServe(argv: readonly string[], io: Io): Promise<number> {
     tls = files;
     stopTls = () => files.close();
   } else {
-    const { bootstrapOptionsFromArgs, startCertificateBootstrap } = await import('./bootstrap.js');
+    const { startCertificateBootstrap } = await import('./bootstrap.js');
     const { connectionFromEnvironment, kubeRest } = await import('./kube-rest.js');
     const kube = kubeRest(connectionFromEnvironment());
     const bootstrap = await startCertificateBootstrap(

@@ -104,10 +104,6 @@ export function encodePatch(ops: readonly Operation[]): string {
   return w.done();
 }
 
-/** The JSON text of an encodePatch result (padding included): for tests and the offline command. */
-export const decodePatch = (base64: string): Operation[] =>
-  JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as Operation[];
-
 /** Base64 of `text` padded with spaces to a multiple of 3 bytes (valid wherever JSON allows whitespace). */
 function base64Piece(text: string): string {
   const rest = Buffer.byteLength(text) % 3;

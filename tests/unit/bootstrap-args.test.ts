@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { BOOTSTRAP_ARG_OPTIONS, bootstrapOptionsFromArgs } from '../../webhook/bootstrap.js';
+import { BOOTSTRAP_ARG_OPTIONS, bootstrapOptionsFromArgs } from '../../webhook/bootstrap-args.js';
 import type { KubeRest } from '../../webhook/kube-rest.js';
 
 // Parsing flags never calls the API server.

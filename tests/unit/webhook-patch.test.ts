@@ -1,5 +1,9 @@
 import type { Operation } from 'fast-json-patch';
-import { decodePatch, encodePatch } from '../../webhook/patch.js';
+import { encodePatch } from '../../webhook/patch.js';
+
+// What the API server does with the AdmissionResponse's patch: base64-decode it and parse the JSON.
+const decodePatch = (base64: string): Operation[] =>
+  JSON.parse(Buffer.from(base64, 'base64').toString('utf8')) as Operation[];
 
 const deepFreeze = <T>(v: T): T => {
   if (typeof v === 'object' && v !== null) {
