@@ -33,9 +33,9 @@ export interface KafkaRecord {
   readonly key: Buffer | null;
   readonly value: Buffer | null;
   /** Explicit partition; undefined lets the partitioner (murmur2 of the key) choose. */
-  readonly partition?: number;
+  readonly partition?: number | undefined;
   /** Milliseconds since the epoch; undefined means "now" (set by the client). */
-  readonly timestamp?: number;
+  readonly timestamp?: number | undefined;
   readonly headers: readonly KafkaHeader[];
   /** key + value + header bytes, for the produced-bytes metric. */
   readonly size: number;

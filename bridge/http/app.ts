@@ -135,6 +135,7 @@ function validateFromContract(contract: Contract, maxBodyBytes: number) {
       contract.validateBody(v.op, ct, parsed).then(
         () => {
           req.body = parsed;
+          if (raw) res.locals.contract = { ...v, rawBody: raw } satisfies Validated;
           next();
         },
         (verr: unknown) => sendError(res, verr),

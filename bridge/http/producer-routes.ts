@@ -10,6 +10,7 @@ import {
   type HttpProducerRecord,
   toKafkaRecord,
 } from '../formats/index.js';
+import { verbatimRecords } from '../formats/json-verbatim.js';
 import type { SharedProducer } from '../kafka/producer.js';
 import { errors } from './errors.js';
 import { sendJson, sendNoContent } from './respond.js';
@@ -27,7 +28,7 @@ export interface ProducerRouteDeps {
 export function registerProducerRoutes(router: Router, deps: ProducerRouteDeps): void {
   const handler = route(async (req: Request, res: Response) => {
     if (!deps.producerEnabled) throw errors.producerDisabled();
-    const { params, query } = validated(res);
+    const { params, query, rawBody } = validated(res);
     const topic = String(params.topicname);
     const pathPartition = params.partitionid === undefined ? undefined : Number(params.partitionid);
     // The contract middleware accepted the content type, so it names a format.
@@ -35,7 +36,9 @@ export function registerProducerRoutes(router: Router, deps: ProducerRouteDeps):
     if (!format) throw errors.unsupportedBodyFormat(req.get('content-type'), []);
     const conv = converterFor(format);
     const body = req.body as { records?: HttpProducerRecord[] };
-    const records = (body.records ?? []).map((r, i) => toKafkaRecord(conv, r, i));
+    // Compact JSON values go to Kafka as the request's own bytes (json-verbatim.ts).
+    const verbatim = format === 'json' && rawBody ? verbatimRecords(rawBody) : undefined;
+    const records = (body.records ?? []).map((r, i) => toKafkaRecord(conv, r, i, verbatim));
     // Right after start the producer may still be connecting: give it a moment rather than a 503.
     if (deps.producer.state === 'connecting') await deps.producer.waitConnected(CONNECTING_WAIT_MS);
     await deps.producer.recheck();

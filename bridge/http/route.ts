@@ -7,6 +7,8 @@ export interface Validated {
   readonly op: Operation;
   readonly params: Record<string, string | number>;
   readonly query: Record<string, string | number | boolean>;
+  /** The request body's bytes, for operations with a body (req.body holds them parsed). */
+  readonly rawBody?: Buffer;
 }
 
 export function validated(res: Response): Validated {

@@ -162,6 +162,27 @@ describe('producing', () => {
     expect(back[2]!.headers).toEqual([{ key: 'h1', value: Buffer.from('value1') }]);
   });
 
+  test('json: values stored as compact JSON however the client wrote them', async () => {
+    // Compact values go out as the request's own bytes, the others re-serialized (json-verbatim.ts):
+    // both must land as the same compact text, as the Strimzi bridge stores them.
+    const raw = [
+      '{"records":[',
+      '{"key":"k","value":{"id":"a","n":[1,2.5,null,true],"s":"Zoë 🚀"}},',
+      '{ "key" : "k" , "value" : {\n  "id": "a",  "n": [1, 2.50, null, true],\n  "s": "Zo\\u00eb \\ud83d\\ude80"\n} },',
+      '{"key":"k","value":{"n":1.0,"dup":1,"dup":2,"7":"seven","e":1e2,"z":-0}}',
+      ']}',
+    ].join('');
+    const r = await call(url, 'POST', `/topics/${T.one}/partitions/0`, { ct: CT.json, raw });
+    expect(r.status).toBe(200);
+    const first = r.body.offsets[0].offset as number;
+    const back = await readBack(kafka.plaintext, T.one, 0, first, 3);
+    const compact = '{"id":"a","n":[1,2.5,null,true],"s":"Zoë 🚀"}';
+    expect(back[0]!.value!.toString('utf8')).toBe(compact);
+    expect(back[1]!.value!.toString('utf8')).toBe(compact);
+    expect(back[2]!.value!.toString('utf8')).toBe('{"7":"seven","n":1,"dup":2,"e":100,"z":0}');
+    expect(back.map((m) => m.key!.toString())).toEqual(['"k"', '"k"', '"k"']);
+  });
+
   test('binary: non-UTF-8 bytes, null key and headers arrive exactly', async () => {
     const value = Buffer.from([0x00, 0xff, 0xfe, 0x80, 0xc3, 0x28, 0x0a, 0x00]);
     const key = Buffer.from([0xde, 0xad, 0xbe, 0xef]);
