@@ -63,6 +63,18 @@ export const CONSUME_SLICE_MS = 250;
 /** How many polls the size of the last one an instance that is being read keeps fetched ahead (at least a batch). */
 const PREFETCH_POLLS = 2;
 
+/**
+ * librdkafka settings every instance starts from; any can be overridden with kafka.consumer.*.
+ * Memory per instance matters (one instance per HTTP consumer): prefetch a few MiB, not
+ * librdkafka's 64 MiB default. With a small prefetch the threshold is met often, and librdkafka's
+ * default 1 s back-off after that would cap a fast reader at a few MiB/s.
+ */
+export const CONSUMER_DEFAULTS: Readonly<Record<string, number>> = {
+  'queued.max.messages.kbytes': 4096,
+  'queued.min.messages': 10000,
+  'fetch.queue.backoff.ms': 10,
+};
+
 /** What the instance reads: nothing yet, a subscription (topics or a pattern), or a manual assignment. */
 export type ReadMode =
   | { readonly kind: 'none' }
@@ -189,13 +201,7 @@ export class ConsumerInstance {
     const { 'auto.offset.reset': reset, ...rest } = opts.settings;
     const topic = (reset === undefined ? {} : { 'auto.offset.reset': reset }) as ConsumerTopicConfig;
     const global = {
-      // Memory per idle instance matters (one instance per HTTP consumer): prefetch a few MiB, not
-      // librdkafka's 64 MiB default. Any of these can be overridden with kafka.consumer.*.
-      'queued.max.messages.kbytes': 4096,
-      'queued.min.messages': 10000,
-      // With a small prefetch the threshold is met often; librdkafka's default 1 s back-off
-      // after that would cap a fast reader at a few MiB/s.
-      'fetch.queue.backoff.ms': 10,
+      ...CONSUMER_DEFAULTS,
       ...rest,
       'group.id': opts.group,
       'client.id': opts.name,
