@@ -269,6 +269,9 @@ export class SharedProducer {
   }
 
   private poll(): void {
+    // The in-flight gauge is refreshed here, every 2 ms while records are in flight, rather than
+    // on each of the two changes per record.
+    this.opts.metrics.producerInflight.set(this.inflight);
     try {
       this.producer?.poll();
     } catch {
@@ -278,12 +281,12 @@ export class SharedProducer {
 
   private addInflight(n: number): void {
     this.inflight += n;
-    this.opts.metrics.producerInflight.set(this.inflight);
     if (this.inflight > 0 && !this.fastPoll) {
       this.fastPoll = setInterval(() => this.poll(), this.pollMs);
     } else if (this.inflight === 0 && this.fastPoll) {
       clearInterval(this.fastPoll);
       this.fastPoll = undefined;
+      this.opts.metrics.producerInflight.set(0);
     }
   }
 
