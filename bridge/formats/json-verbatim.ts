@@ -133,16 +133,41 @@ class Scanner {
   }
 
   private number(): boolean {
+    const b = this.b;
     const start = this.pos;
+    let plainInteger = true;
     for (;;) {
-      const c = this.b[this.pos];
-      // digits, '+', '-', '.', 'e', 'E'
-      if (isDigit(c) || c === 0x2b || c === 0x2d || c === 0x2e || c === 0x65 || c === 0x45) this.pos++;
-      else break;
+      const c = b[this.pos];
+      if (isDigit(c)) this.pos++;
+      else if (c === 0x2b || c === 0x2d || c === 0x2e || c === 0x65 || c === 0x45) {
+        // '+', '-', '.', 'e', 'E'
+        if (!(c === 0x2d && this.pos === start)) plainInteger = false;
+        this.pos++;
+      } else break;
     }
-    const text = this.b.toString('latin1', start, this.pos);
+    const digits = this.pos - start - (b[start] === 0x2d ? 1 : 0);
+    const first = b[this.pos - digits];
+    // An integer of up to 15 digits is its own shortest form unless it has a leading zero or is -0.
+    if (
+      plainInteger &&
+      digits >= 1 &&
+      digits <= 15 &&
+      (first !== 0x30 || (digits === 1 && b[start] !== 0x2d))
+    )
+      return true;
+    const text = b.toString('latin1', start, this.pos);
     // Shortest round-trip form only: 1.0, 1e2, -0 and out-of-range integers read back otherwise.
     return String(Number(text)) === text;
+  }
+
+  /**
+   * A hash of the bytes [start, end): repeated keys are found by comparing hashes, so no string is
+   * made per key. Two different keys with the same hash only cost that value its verbatim path.
+   */
+  private hash(start: number, end: number): number {
+    let h = 0x811c9dc5;
+    for (let i = start; i < end; i++) h = Math.imul(h ^ this.b[i]!, 0x01000193);
+    return h;
   }
 
   private object(depth: number): boolean {
@@ -152,14 +177,14 @@ class Scanner {
       this.pos++;
       return compact;
     }
-    const keys: string[] = [];
+    const keys: number[] = [];
     for (;;) {
       const keyStart = this.pos;
       if (this.string()) compact = false;
       else if (compact) {
-        const key = this.b.toString('latin1', keyStart + 1, this.pos - 1);
         // A repeated key collapses, an integer-like one moves first: not the text's order.
-        if (isDigit(key.charCodeAt(0)) || keys.includes(key)) compact = false;
+        const key = this.hash(keyStart + 1, this.pos - 1);
+        if (isDigit(this.b[keyStart + 1]) || keys.includes(key)) compact = false;
         else keys.push(key);
       }
       if (this.space()) compact = false;
@@ -195,13 +220,26 @@ class Scanner {
     }
   }
 
-  /** An object member's name; undefined when it holds an escape (it might spell any name). */
-  memberName(): string | undefined {
-    const start = this.pos;
-    const escaped = this.string();
-    return escaped ? undefined : this.b.toString('latin1', start + 1, this.pos - 1);
+  /** The member name at `pos`: which of `names` it is (its index), -1 for another, undefined when it holds an escape (it might spell any name). */
+  memberName(names: readonly Buffer[]): number | undefined {
+    const start = this.pos + 1;
+    if (this.string()) return undefined;
+    const length = this.pos - 1 - start;
+    for (let n = 0; n < names.length; n++) {
+      const name = names[n]!;
+      if (name.length !== length) continue;
+      let i = 0;
+      while (i < length && this.b[start + i] === name[i]) i++;
+      if (i === length) return n;
+    }
+    return -1;
   }
 }
+
+const RECORDS = [Buffer.from('records')];
+const KEY = 0;
+const VALUE = 1;
+const KEY_VALUE = [Buffer.from('key'), Buffer.from('value')];
 
 /**
  * The records of a produce body (`{"records":[{"key":..,"value":..},..]}`) whose key or value
@@ -219,13 +257,13 @@ export function verbatimRecords(body: Buffer): VerbatimRecords | undefined {
     let seenRecords = false;
     if (s.at() !== CLOSE_BRACE) {
       for (;;) {
-        const name = s.memberName();
+        const name = s.memberName(RECORDS);
         // An escaped name could spell "records" too: we could not tell which one JSON.parse kept.
-        if (name === undefined || (name === 'records' && seenRecords)) return undefined;
+        if (name === undefined || (name === 0 && seenRecords)) return undefined;
         s.space();
         s.expect(COLON);
         s.space();
-        if (name === 'records') {
+        if (name === 0) {
           seenRecords = true;
           records(s, ranges);
         } else s.value(1);
@@ -279,7 +317,7 @@ function record(s: Scanner, ranges: number[], at: number): void {
   let seenValue = false;
   let trusted = true;
   for (;;) {
-    const name = s.memberName();
+    const name = s.memberName(KEY_VALUE);
     // An escaped member name might spell "key" or "value": trust neither range of this record.
     if (name === undefined) trusted = false;
     s.space();
@@ -287,9 +325,9 @@ function record(s: Scanner, ranges: number[], at: number): void {
     s.space();
     const start = s.pos;
     const compact = s.value(3);
-    if (name === 'key' || name === 'value') {
-      const seen = name === 'key' ? seenKey : seenValue;
-      const slot = name === 'key' ? at : at + 2;
+    if (name === KEY || name === VALUE) {
+      const seen = name === KEY ? seenKey : seenValue;
+      const slot = name === KEY ? at : at + 2;
       // Repeated: JSON.parse kept the last one, which we could take, but this keeps it simple.
       if (compact && !seen) {
         ranges[slot] = start;
@@ -298,7 +336,7 @@ function record(s: Scanner, ranges: number[], at: number): void {
         ranges[slot] = -1;
         ranges[slot + 1] = -1;
       }
-      if (name === 'key') seenKey = true;
+      if (name === KEY) seenKey = true;
       else seenValue = true;
     }
     s.space();
