@@ -61,6 +61,28 @@ export class VerbatimRecords {
   }
 }
 
+/**
+ * The key hashes of one object: a short list while it is small (most objects), a Set beyond,
+ * so an object of a hundred thousand keys costs linear time, not quadratic.
+ */
+class KeyHashes {
+  private list: number[] = [];
+  private set: Set<number> | undefined;
+
+  /** False when the hash was already there. */
+  add(h: number): boolean {
+    if (this.set) {
+      if (this.set.has(h)) return false;
+      this.set.add(h);
+      return true;
+    }
+    if (this.list.includes(h)) return false;
+    this.list.push(h);
+    if (this.list.length > 16) this.set = new Set(this.list);
+    return true;
+  }
+}
+
 class Scanner {
   pos = 0;
   /** Index of the next backslash at or after `pos` (-1: none left), found once and reused. */
@@ -177,15 +199,14 @@ class Scanner {
       this.pos++;
       return compact;
     }
-    const keys: number[] = [];
+    const keys = new KeyHashes();
     for (;;) {
       const keyStart = this.pos;
       if (this.string()) compact = false;
       else if (compact) {
         // A repeated key collapses, an integer-like one moves first: not the text's order.
-        const key = this.hash(keyStart + 1, this.pos - 1);
-        if (isDigit(this.b[keyStart + 1]) || keys.includes(key)) compact = false;
-        else keys.push(key);
+        if (isDigit(this.b[keyStart + 1]) || !keys.add(this.hash(keyStart + 1, this.pos - 1)))
+          compact = false;
       }
       if (this.space()) compact = false;
       this.expect(COLON);

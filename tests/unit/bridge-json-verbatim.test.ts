@@ -195,3 +195,14 @@ describe('verbatimRecords: the request bytes of a json record, when they are wha
     expect(rec.value?.buffer).toBe(body.buffer);
   });
 });
+
+describe('verbatimRecords on large objects', () => {
+  it('finds a repeated key among 100,000 (and offers the value when there is none)', () => {
+    const keys = Array.from({ length: 100_000 }, (_, i) => `"k${i}":${i}`);
+    const unique = `{${keys.join(',')}}`;
+    const repeated = `{${keys.join(',')},"k5":0}`;
+    const v = verbatimRecords(Buffer.from(`{"records":[{"value":${unique}},{"value":${repeated}}]}`));
+    expect(v?.value(0)?.toString()).toBe(unique);
+    expect(v?.value(1)).toBeUndefined();
+  });
+});
