@@ -222,6 +222,8 @@ class Scanner {
     }
   }
 
+  // object()'s loop again rather than one shared loop taking a callback per member: a closure per
+  // object and array made this scan 30-80% slower on the benchmark's bodies, and it runs per request.
   private array(depth: number): boolean {
     this.expect(OPEN_BRACKET);
     let compact = !this.space();
