@@ -107,8 +107,8 @@ class Scanner {
   }
 
   /**
-   * A string at `pos`: its end (after the closing quote) and whether it holds an escape. The
-   * search for a closing quote uses Buffer.indexOf (memchr), so long strings cost little.
+   * Skips the string at `pos` (past its closing quote); true when it holds an escape. The closing
+   * quote is found with Buffer.indexOf (memchr), so long strings cost little.
    */
   string(): boolean {
     const b = this.b;

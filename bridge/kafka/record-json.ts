@@ -119,22 +119,9 @@ function tailBytes(msg: KafkaMessage, tail: string): number {
   return msg.headers && msg.headers.length > 0 ? Buffer.byteLength(tail) : tail.length;
 }
 
-/**
- * One poll record as JSON text and its size in bytes. The binary format, the one a throughput
- * client uses, is written directly (the same text as JSON.stringify of the converter's record,
- * checked by the unit tests) because building and re-scanning an object per record was the
- * largest cost of a poll; the other formats go through their converter.
- */
-export function serializeRecord(format: EmbeddedFormat, msg: KafkaMessage): { text: string; bytes: number } {
-  if (format === 'binary') {
-    const head = binaryHead(msg);
-    const value = binaryValue(msg);
-    const tail = binaryTail(msg);
-    const text = `${head}${value === null ? 'null' : `"${value}"`}${tail}`;
-    return { text, bytes: text.length + topicCache.extra + tailBytes(msg, tail) - tail.length };
-  }
-  const rec = format === 'json' ? toJsonFormatRecord(msg) : toTextFormatRecord(msg);
-  const text = JSON.stringify(rec);
+/** A json- or text-format record as JSON text, through its converter, and its size in bytes. */
+function convertedRecord(format: 'json' | 'text', msg: KafkaMessage): { text: string; bytes: number } {
+  const text = JSON.stringify(format === 'json' ? toJsonFormatRecord(msg) : toTextFormatRecord(msg));
   return { text, bytes: Buffer.byteLength(text) };
 }
 
@@ -151,7 +138,10 @@ function put(buf: Buffer, text: string, at: number, bytes: number): number {
 }
 
 /**
- * Serializes `messages` into one Buffer of the exact size, records separated by commas. Pieces
+ * Serializes `messages` into one Buffer of the exact size, records separated by commas. The binary
+ * format, the one a throughput client uses, is written directly (the same text as JSON.stringify
+ * of the converter's record, checked by the unit tests) because building and re-scanning an object
+ * per record was the largest cost of a poll; the other formats go through their converter. Pieces
  * that are all ASCII (their UTF-8 size equals their length; every base64 value) are copied as
  * latin1, a plain memory copy; any other goes through the UTF-8 encoder.
  */
@@ -199,7 +189,7 @@ export function serializeBatch(format: EmbeddedFormat, messages: readonly KafkaM
   const texts = new Array<string>(n);
   const sizes = new Array<number>(n);
   for (let i = 0; i < n; i++) {
-    const { text, bytes } = serializeRecord(format, messages[i]!);
+    const { text, bytes } = convertedRecord(format, messages[i]!);
     texts[i] = text;
     sizes[i] = bytes;
     total += bytes;

@@ -8,7 +8,7 @@ import { buildBaseUri } from '../../bridge/http/consumer-routes.js';
 import { HttpError } from '../../bridge/http/errors.js';
 import { ConsumerInstance, patternToRegex } from '../../bridge/kafka/consumer.js';
 import { ConsumerRegistry, instanceOptions } from '../../bridge/kafka/consumers.js';
-import { serializeRecord, toJsonFormatRecord, toTextFormatRecord } from '../../bridge/kafka/record-json.js';
+import { serializeBatch, toJsonFormatRecord, toTextFormatRecord } from '../../bridge/kafka/record-json.js';
 import { createLogger } from '../../bridge/log.js';
 
 function req(headers: Record<string, string>, path = '/consumers/g', protocol = 'http') {
@@ -130,7 +130,11 @@ describe('toTextFormatRecord', () => {
   });
 });
 
-describe('serializeRecord', () => {
+describe('serializeBatch, one record at a time', () => {
+  const one = (format: 'binary' | 'json' | 'text', m: unknown) => {
+    const { bytes, ends } = serializeBatch(format, [m as never]);
+    return { text: bytes.toString('utf8'), bytes: ends[0] };
+  };
   const messages = [
     {
       topic: 't',
@@ -153,7 +157,7 @@ describe('serializeRecord', () => {
   ];
   test('binary: exactly the JSON of the converter record, and its UTF-8 size', () => {
     for (const m of messages) {
-      const { text, bytes } = serializeRecord('binary', m as never);
+      const { text, bytes } = one('binary', m);
       expect(text).toBe(JSON.stringify(toHttpRecord(binaryConverter, m as never)));
       expect(bytes).toBe(Buffer.byteLength(text));
     }
@@ -167,10 +171,10 @@ describe('serializeRecord', () => {
       value: Buffer.from('"знач"'),
       timestamp: 2,
     };
-    const t = serializeRecord('text', m);
+    const t = one('text', m);
     expect(t.text).toBe(JSON.stringify(toHttpRecord(textConverter, m)));
     expect(t.bytes).toBe(Buffer.byteLength(t.text));
-    const j = serializeRecord('json', m);
+    const j = one('json', m);
     expect(JSON.parse(j.text)).toMatchObject({
       key: Buffer.from('ключ').toString('base64'),
       key_encoding: 'base64',

@@ -7,12 +7,7 @@ import { describe, expect, test } from '@jest/globals';
 import type { Message } from 'node-rdkafka';
 import { binaryConverter, type EmbeddedFormat, toHttpRecord } from '../../bridge/formats/index.js';
 import { PollBuffer, RecordTooLarge, type Taken } from '../../bridge/kafka/poll-buffer.js';
-import {
-  serializeBatch,
-  serializeRecord,
-  toJsonFormatRecord,
-  toTextFormatRecord,
-} from '../../bridge/kafka/record-json.js';
+import { serializeBatch, toJsonFormatRecord, toTextFormatRecord } from '../../bridge/kafka/record-json.js';
 
 function msg(partial: Partial<Message> & { offset: number }): Message {
   return { topic: 't', partition: 0, value: null, size: 0, timestamp: 1, ...partial } as Message;
@@ -73,12 +68,12 @@ describe('serializeBatch', () => {
     });
     expect(Buffer.from(recs[4]!.headers![1]!.value, 'base64')).toEqual(Buffer.from([0xff]));
   });
-  test('serializeRecord gives the same text and its UTF-8 size', () => {
+  test("a batch of one record is that record's JSON, its end its UTF-8 size", () => {
     for (const format of formats) {
       for (const m of shapes) {
-        const { text, bytes } = serializeRecord(format, m);
-        expect(text).toBe(expected[format](m));
-        expect(bytes).toBe(Buffer.byteLength(text));
+        const { bytes, ends } = serializeBatch(format, [m]);
+        expect(bytes.toString('utf8')).toBe(expected[format](m));
+        expect(ends[0]).toBe(Buffer.byteLength(expected[format](m)));
       }
     }
   });
