@@ -11,6 +11,8 @@
  *   BENCH_CONSUMER_RECORDS=20000 ...              (default 50000)
  *   BENCH_CONSUMER_ROUNDS=5 ...                   alternating direct/bridge rounds, best of each (default 3)
  *   BENCH_CONSUMER_ONLY=throughput ...            stop after the throughput rounds
+ *   BENCH_CONSUMER_DIRECT=flowing ...             the baseline reads with consume() (flowing: node-rdkafka's
+ *                                                 loop on a thread of its own) instead of consume(500)
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -106,6 +108,9 @@ interface Rate {
   readonly cpuUsPerRecord: number;
   /** CPU of the benchmark's HTTP client (bridge runs only). */
   readonly clientCpuUsPerRecord?: number;
+  /** CPU of the consuming process's main (JavaScript) thread alone, and the share of the run it was busy. */
+  readonly mainCpuUsPerRecord: number;
+  readonly mainBusy: number;
   /** Polls (HTTP requests or consume calls) that returned records. */
   readonly batches: number;
 }
@@ -117,6 +122,7 @@ function best(runs: readonly Rate[]): Rate {
   return {
     ...fastest,
     cpuUsPerRecord: min((r) => r.cpuUsPerRecord),
+    mainCpuUsPerRecord: min((r) => r.mainCpuUsPerRecord),
     ...(fastest.clientCpuUsPerRecord !== undefined
       ? { clientCpuUsPerRecord: min((r) => r.clientCpuUsPerRecord) }
       : {}),
@@ -127,6 +133,16 @@ const processCpuSeconds = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+
+/** utime + stime from a /proc stat file (fields 14 and 15, in clock ticks of 1/100 s), in seconds. */
+function statCpuSeconds(file: string): number {
+  const stat = readFileSync(file, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** CPU seconds of a process's main thread (its task whose id is the pid). */
+const mainThreadCpuSeconds = (pid: number): number => statCpuSeconds(`/proc/${pid}/task/${pid}/stat`);
 
 /**
  * A direct node-rdkafka consumer with consume(500) batches and the bridge's consumer settings.
@@ -151,22 +167,43 @@ async function direct(bootstrap: string, topic: string, n: number): Promise<Rate
   let got = 0;
   let start = 0;
   let cpu0 = 0;
+  let main0 = 0;
   let batches = 0;
-  while (got < n) {
-    const msgs = await new Promise<rdkafka.Message[]>((res, rej) =>
-      c.consume(500, (e, m) => (e ? rej(e) : res(m))),
-    );
-    if (msgs.length > 0 && start === 0) {
-      start = performance.now();
-      cpu0 = processCpuSeconds();
+  const started = () => {
+    start = performance.now();
+    cpu0 = processCpuSeconds();
+    main0 = mainThreadCpuSeconds(process.pid);
+  };
+  if (process.env.BENCH_CONSUMER_DIRECT === 'flowing') {
+    await new Promise<void>((resolve) => {
+      c.consume((err) => {
+        if (err) return;
+        if (start === 0) started();
+        batches++; // one message per callback
+        if (++got === n) resolve();
+      });
+    });
+  } else {
+    while (got < n) {
+      const msgs = await new Promise<rdkafka.Message[]>((res, rej) =>
+        c.consume(500, (e, m) => (e ? rej(e) : res(m))),
+      );
+      if (msgs.length > 0 && start === 0) started();
+      if (msgs.length > 0) batches++;
+      got += msgs.length;
     }
-    if (msgs.length > 0) batches++;
-    got += msgs.length;
   }
   const secs = (performance.now() - start) / 1000;
   const cpu = processCpuSeconds() - cpu0;
+  const main = mainThreadCpuSeconds(process.pid) - main0;
   await new Promise((r) => c.disconnect(r));
-  return { recordsPerSec: n / secs, cpuUsPerRecord: (cpu * 1e6) / n, batches };
+  return {
+    recordsPerSec: n / secs,
+    cpuUsPerRecord: (cpu * 1e6) / n,
+    mainCpuUsPerRecord: (main * 1e6) / n,
+    mainBusy: main / secs,
+    batches,
+  };
 }
 
 interface Bridge {
@@ -175,6 +212,8 @@ interface Bridge {
   rssMiB(): number;
   /** CPU seconds (user + system) the bridge process has used so far. */
   cpuSeconds(): number;
+  /** The same, of its main (JavaScript) thread alone. */
+  mainCpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -215,12 +254,8 @@ async function startBridge(bootstrap: string): Promise<Bridge> {
       const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
       return kb / 1024;
     },
-    cpuSeconds() {
-      // /proc/<pid>/stat fields 14 and 15 (utime, stime) in clock ticks (USER_HZ, 100 on Linux).
-      const stat = readFileSync(`/proc/${proc.child.pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / 100;
-    },
+    cpuSeconds: () => statCpuSeconds(`/proc/${proc.child.pid}/stat`),
+    mainCpuSeconds: () => mainThreadCpuSeconds(proc.child.pid!),
     stop: () => proc.stop(15_000),
   };
 }
@@ -281,6 +316,7 @@ async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate>
   let got = 0;
   let start = 0;
   let cpu0 = 0;
+  let main0 = 0;
   let clientCpu0 = 0;
   let batches = 0;
   while (got < n) {
@@ -292,6 +328,7 @@ async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate>
     if (records > 0 && start === 0) {
       start = performance.now();
       cpu0 = b.cpuSeconds();
+      main0 = b.mainCpuSeconds();
       clientCpu0 = processCpuSeconds();
     }
     if (records > 0) batches++;
@@ -299,6 +336,7 @@ async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate>
   }
   const secs = (performance.now() - start) / 1000;
   const cpu = b.cpuSeconds() - cpu0;
+  const main = b.mainCpuSeconds() - main0;
   const clientCpu = processCpuSeconds() - clientCpu0;
   agent.destroy();
   await call(b.url, 'DELETE', path);
@@ -306,6 +344,8 @@ async function throughBridge(b: Bridge, topic: string, n: number): Promise<Rate>
     recordsPerSec: n / secs,
     cpuUsPerRecord: (cpu * 1e6) / n,
     clientCpuUsPerRecord: (clientCpu * 1e6) / n,
+    mainCpuUsPerRecord: (main * 1e6) / n,
+    mainBusy: main / secs,
     batches,
   };
 }
@@ -373,7 +413,7 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
     const directRate = directRun.recordsPerSec;
     const bridgeRate = bridgeRun.recordsPerSec;
     const all = (runs: Rate[]) => runs.map((r) => r.recordsPerSec.toFixed(0)).join(' ');
-    const cpuLine = `rounds: bridge ${all(bridgeRuns)}, direct ${all(directRuns)}\nCPU per record: bridge ${bridgeRun.cpuUsPerRecord.toFixed(1)} µs (its HTTP client ${bridgeRun.clientCpuUsPerRecord?.toFixed(1)} µs), direct ${directRun.cpuUsPerRecord.toFixed(1)} µs; records per poll: bridge ${(n / bridgeRun.batches).toFixed(0)}, direct ${(n / directRun.batches).toFixed(0)}`;
+    const cpuLine = `rounds: bridge ${all(bridgeRuns)}, direct ${all(directRuns)}\nCPU per record: bridge ${bridgeRun.cpuUsPerRecord.toFixed(1)} µs (its HTTP client ${bridgeRun.clientCpuUsPerRecord?.toFixed(1)} µs), direct ${directRun.cpuUsPerRecord.toFixed(1)} µs; main thread: bridge ${bridgeRun.mainCpuUsPerRecord.toFixed(1)} µs (busy ${(bridgeRun.mainBusy * 100).toFixed(0)}%), direct ${directRun.mainCpuUsPerRecord.toFixed(1)} µs (busy ${(directRun.mainBusy * 100).toFixed(0)}%); records per poll: bridge ${(n / bridgeRun.batches).toFixed(0)}, direct ${(n / directRun.batches).toFixed(0)}`;
     if (process.env.BENCH_CONSUMER_ONLY === 'throughput') {
       await b.stop();
       process.stdout.write(
@@ -411,8 +451,9 @@ export async function benchConsumer(stack: StackState): Promise<ConsumerBenchRes
       '',
       '| measure | bridge | baseline | ratio |',
       '|---|---|---|---|',
-      `| consume records/s (binary, polls of up to 1 MiB; baseline: direct node-rdkafka consume(500) with the bridge's consumer settings; best of ${rounds} alternating rounds) | ${bridgeRate.toFixed(0)} | ${directRate.toFixed(0)} | ${ratio.toFixed(2)} |`,
+      `| consume records/s (binary, polls of up to 1 MiB; baseline: direct node-rdkafka ${process.env.BENCH_CONSUMER_DIRECT === 'flowing' ? 'consume() (flowing)' : 'consume(500)'} with the bridge's consumer settings; best of ${rounds} alternating rounds) | ${bridgeRate.toFixed(0)} | ${directRate.toFixed(0)} | ${ratio.toFixed(2)} |`,
       `| consume CPU µs/record (bridge process; baseline: the direct consumer's process; lowest of the rounds) | ${f(bridgeRun.cpuUsPerRecord)} (+ ${f(bridgeRun.clientCpuUsPerRecord ?? Number.NaN)} in the benchmark's HTTP client) | ${f(directRun.cpuUsPerRecord)} | ${(bridgeRun.cpuUsPerRecord / directRun.cpuUsPerRecord).toFixed(1)}x |`,
+      `| main-thread CPU µs/record (the JavaScript thread alone; lowest of the rounds) and how busy it was in the fastest round | ${f(bridgeRun.mainCpuUsPerRecord)} (busy ${(bridgeRun.mainBusy * 100).toFixed(0)}%) | ${f(directRun.mainCpuUsPerRecord)} (busy ${(directRun.mainBusy * 100).toFixed(0)}%) | ${(bridgeRun.mainCpuUsPerRecord / directRun.mainCpuUsPerRecord).toFixed(1)}x |`,
       `| RSS with 1 idle instance | ${f(one)} MiB | ${f(none)} MiB (no instance) | +${f(one - none)} MiB |`,
       `| RSS with 50 idle instances | ${f(fifty)} MiB | ${f(none)} MiB (no instance) | +${f((fifty - none) / 50)} MiB each |`,
       `| poll latency p50 / p99, topic with data (timeout=100, max_bytes=64 KiB) | 50 at once: ${l(data50)} | 1 alone: ${l(data1)} | |`,
