@@ -66,7 +66,10 @@ function observe(metrics: BridgeMetrics, log: Logger, inflight: InFlight) {
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, Number(process.hrtime.bigint() - start) / 1e9);
       if (res.statusCode >= 500)
-        log.warn({ method: req.method, path: req.path, status: res.statusCode }, 'request failed');
+        log.warn(
+          { method: req.method, path: req.path, status: res.statusCode, error: res.locals.errorMessage },
+          'request failed',
+        );
     };
     res.on('finish', finish);
     res.on('close', finish);

@@ -144,12 +144,15 @@ export interface ErrorSink {
   status(code: number): ErrorSink;
   setHeader(field: string, value: string): unknown;
   end(body?: string): unknown;
+  /** express's res.locals: the message is kept there for the request log of a 5xx answer. */
+  locals?: Record<string, unknown>;
 }
 
 /** Writes the error exactly as the anchor does: vnd.kafka.v2+json with an explicit Content-Length. */
 export function sendError(res: ErrorSink, err: unknown): void {
   const e = toHttpError(err);
   if (res.headersSent) return;
+  if (res.locals) res.locals.errorMessage = e.message;
   const body = JSON.stringify(e.toBody());
   res.status(e.status);
   res.setHeader('Content-Type', KAFKA_JSON);

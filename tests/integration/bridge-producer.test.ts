@@ -488,6 +488,18 @@ describe('an unreachable cluster', () => {
     const t = await call(down.url, 'GET', '/topics');
     expect(t.status).toBe(503);
     expect(t.body.message).toContain(deadAddress);
+    // The operator's log says why, not only that a request failed.
+    let line: string | undefined;
+    for (const deadline = Date.now() + 5000; !line && Date.now() < deadline; ) {
+      line = readFileSync(down.proc.logFile, 'utf8')
+        .split('\n')
+        .find((l) => l.includes('"request failed"') && l.includes('"path":"/topics/t"'));
+      if (!line) await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(JSON.parse(line ?? '{}')).toMatchObject({
+      status: 503,
+      error: expect.stringContaining(deadAddress),
+    });
   });
 });
 
